@@ -1,0 +1,187 @@
+package awsbatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Record is one record to write. PartitionKey is used by Kinesis only.
+type Record struct {
+	Data         []byte
+	PartitionKey string
+}
+
+// Result is what became of one record.
+type Result struct {
+	OK             bool
+	SequenceNumber string // Kinesis: the sequence number AWS assigned
+	ShardID        string // Kinesis: the shard that took the record
+	RecordID       string // Firehose: the record id AWS assigned
+	ErrorCode      string // the last error code when !OK
+	ErrorMessage   string
+	Attempts       int
+}
+
+// entryResult is one entry's answer within one API call.
+type entryResult struct {
+	ok        bool
+	seq       string // Kinesis sequence number
+	shard     string // Kinesis shard id
+	recordID  string // Firehose record id
+	code, msg string
+}
+
+// putFunc makes one API call with records that fit its limits.
+type putFunc func(ctx context.Context, recs []Record) ([]entryResult, error)
+
+// Limits are the documented limits of one API.
+type Limits struct {
+	MaxRecords     int  // records per call
+	MaxCallBytes   int  // bytes per call
+	MaxRecordBytes int  // bytes per record
+	KeyCounts      bool // whether the partition key counts towards the byte limits
+}
+
+// Retry bounds the retries of failed entries.
+type Retry struct {
+	MaxAttempts int           // attempts per record, the first included
+	BaseDelay   time.Duration // the first backoff's upper bound
+	MaxDelay    time.Duration // the largest backoff
+	// Margin is kept free before the context's deadline: no attempt starts after deadline-Margin.
+	Margin time.Duration
+}
+
+// DefaultRetry retries a failed entry up to 7 more times, backing off from 50 ms to 2 s.
+var DefaultRetry = Retry{MaxAttempts: 8, BaseDelay: 50 * time.Millisecond, MaxDelay: 2 * time.Second, Margin: 500 * time.Millisecond}
+
+// ErrTooLarge is the error code of a record larger than the API takes; it is never sent.
+const ErrTooLarge = "RecordTooLarge"
+
+// ErrDeadline is the error code of a record that was still failing when the deadline left no
+// room for another attempt.
+const ErrDeadline = "DeadlineExceeded"
+
+type writer struct {
+	name      string
+	put       putFunc
+	limits    Limits
+	retry     Retry
+	retryable func(code string) bool
+	sleep     func(ctx context.Context, d time.Duration) error
+}
+
+func (w *writer) size(r Record) int {
+	if w.limits.KeyCounts {
+		return len(r.Data) + len(r.PartitionKey)
+	}
+	return len(r.Data)
+}
+
+// write sends recs and returns one Result per record, in order. A record that was never sent
+// because the deadline or ctx ended first carries ErrDeadline.
+func (w *writer) write(ctx context.Context, recs []Record) []Result {
+	res := make([]Result, len(recs))
+	pending := make([]int, 0, len(recs))
+	for i, r := range recs {
+		if n := w.size(r); n > w.limits.MaxRecordBytes {
+			res[i] = Result{ErrorCode: ErrTooLarge, ErrorMessage: fmt.Sprintf("record is %d bytes, %s takes at most %d", n, w.name, w.limits.MaxRecordBytes)}
+			continue
+		}
+		pending = append(pending, i)
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	for attempt := 1; len(pending) > 0; attempt++ {
+		if attempt > 1 {
+			d := backoff(w.retry, attempt-1)
+			if hasDeadline && time.Now().Add(d).After(deadline.Add(-w.retry.Margin)) {
+				break
+			}
+			if err := w.sleep(ctx, d); err != nil {
+				break
+			}
+		}
+		var failed []int
+		for _, chunk := range w.chunks(recs, pending) {
+			batch := make([]Record, len(chunk))
+			for j, i := range chunk {
+				batch[j] = recs[i]
+			}
+			out, err := w.put(ctx, batch)
+			if err == nil && len(out) != len(batch) {
+				err = fmt.Errorf("%s answered %d entries for %d records", w.name, len(out), len(batch))
+			}
+			for j, i := range chunk {
+				res[i].Attempts = attempt
+				switch {
+				case err != nil:
+					res[i].ErrorCode, res[i].ErrorMessage = "CallFailed", err.Error()
+					failed = append(failed, i)
+				case out[j].ok:
+					res[i] = Result{OK: true, SequenceNumber: out[j].seq, ShardID: out[j].shard, RecordID: out[j].recordID, Attempts: attempt}
+				default:
+					res[i].ErrorCode, res[i].ErrorMessage = out[j].code, out[j].msg
+					if w.retryable(out[j].code) {
+						failed = append(failed, i)
+					}
+				}
+			}
+		}
+		pending = failed
+		if attempt >= w.retry.MaxAttempts || ctx.Err() != nil {
+			break
+		}
+	}
+	for _, i := range pending {
+		if res[i].ErrorCode == "" {
+			res[i].ErrorCode, res[i].ErrorMessage = ErrDeadline, "no time left to send the record"
+		}
+	}
+	return res
+}
+
+// chunks splits the pending record indexes into calls within the API's limits, keeping order.
+func (w *writer) chunks(recs []Record, pending []int) [][]int {
+	var out [][]int
+	var cur []int
+	bytes := 0
+	for _, i := range pending {
+		n := w.size(recs[i])
+		if len(cur) > 0 && (len(cur) == w.limits.MaxRecords || bytes+n > w.limits.MaxCallBytes) {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, i)
+		bytes += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// backoff returns a random delay in [0, min(MaxDelay, BaseDelay*2^(retry-1))]: exponential
+// backoff with full jitter, which spreads the retries of many writers apart.
+func backoff(r Retry, retry int) time.Duration {
+	d := r.BaseDelay << min(retry-1, 20)
+	if d <= 0 || d > r.MaxDelay {
+		d = r.MaxDelay
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ErrEmptyName reports a writer configured without a stream name.
+var ErrEmptyName = errors.New("stream name is empty")

@@ -1,0 +1,112 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SpecVersion is the only CloudEvents specification version firelane accepts.
+const SpecVersion = "1.0"
+
+// CloudEvent is a CloudEvents 1.0 event in structured JSON mode. Data holds the event's data
+// exactly as the client sent it, so that accepted events are passed on without re-encoding.
+type CloudEvent struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            string          `json:"time,omitempty"`
+	Subject         string          `json:"subject,omitempty"`
+	DataSchema      string          `json:"dataschema,omitempty"`
+	DataContentType string          `json:"datacontenttype,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+}
+
+// Version is the major version of the event's data schema; see [MajorVersion].
+func (e *CloudEvent) Version() int { return MajorVersion(e.DataSchema) }
+
+// MajorVersion returns the major version that a dataschema value names: the digits that end it
+// after "/v" ("com.example.web.page_view/v2" is 2). Any other value, the empty one included, selects
+// version 1, so that events that carry no dataschema select the first version of their type.
+func MajorVersion(dataschema string) int {
+	i := strings.LastIndex(dataschema, "/v")
+	if i < 0 || i+2 == len(dataschema) || len(dataschema)-i > 11 {
+		return 1
+	}
+	n := 0
+	for _, c := range []byte(dataschema[i+2:]) {
+		if c < '0' || c > '9' {
+			return 1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// EventTime parses the event's time attribute. ok is false when the event has none.
+func (e *CloudEvent) EventTime() (t time.Time, ok bool, err error) {
+	if e.Time == "" {
+		return time.Time{}, false, nil
+	}
+	t, err = time.Parse(time.RFC3339Nano, e.Time)
+	if err != nil {
+		return time.Time{}, true, fmt.Errorf("time %q is not an RFC 3339 timestamp", e.Time)
+	}
+	return t, true, nil
+}
+
+// ErrNotObject reports that an event is not a JSON object.
+var ErrNotObject = errors.New("event is not a JSON object")
+
+// Parse decodes one structured-mode CloudEvent. It only decodes: [CheckEnvelope] says whether the
+// envelope is well formed.
+func Parse(raw []byte) (*CloudEvent, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, ErrNotObject
+	}
+	var ev CloudEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("decode CloudEvent: %w", err)
+	}
+	return &ev, nil
+}
+
+// EnvelopeError is one way an event breaks the CloudEvents 1.0 envelope rules.
+type EnvelopeError struct {
+	Attribute string // the attribute at fault, such as "time"
+	Message   string
+}
+
+func (e EnvelopeError) Error() string { return e.Attribute + ": " + e.Message }
+
+// CheckEnvelope reports every way ev breaks the CloudEvents 1.0 rules that firelane enforces: the
+// required attributes specversion ("1.0"), id, source and type are present and non-empty, and time,
+// when present, is an RFC 3339 timestamp. It returns nil for a well-formed envelope.
+func CheckEnvelope(ev *CloudEvent) []EnvelopeError {
+	var errs []EnvelopeError
+	switch ev.SpecVersion {
+	case SpecVersion:
+	case "":
+		errs = append(errs, EnvelopeError{"specversion", "required attribute is missing"})
+	default:
+		errs = append(errs, EnvelopeError{"specversion", fmt.Sprintf("must be %q, got %q", SpecVersion, ev.SpecVersion)})
+	}
+	if ev.ID == "" {
+		errs = append(errs, EnvelopeError{"id", "required attribute is missing or empty"})
+	}
+	if ev.Source == "" {
+		errs = append(errs, EnvelopeError{"source", "required attribute is missing or empty"})
+	}
+	if ev.Type == "" {
+		errs = append(errs, EnvelopeError{"type", "required attribute is missing or empty"})
+	}
+	if _, _, err := ev.EventTime(); err != nil {
+		errs = append(errs, EnvelopeError{"time", err.Error()})
+	}
+	return errs
+}

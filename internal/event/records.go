@@ -1,0 +1,152 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Format markers. Every record firelane writes between stages carries one in its "firelane" member,
+// so that a reader can tell an ingest record from an enriched one or from a bare CloudEvent written by
+// a direct API Gateway integration. The number after the slash is the format's version: a reader
+// rejects a version it does not know rather than guess.
+const (
+	FormatIngest   = "ingest/1"
+	FormatEnriched = "enriched/1"
+	FormatFailed   = "failed/1"
+)
+
+// TimeLayout is the layout of every timestamp firelane writes: RFC 3339, UTC, milliseconds.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime formats t in [TimeLayout] after converting it to UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ServerContext is what the edge knows about a request that the client cannot forge. It comes from
+// API Gateway's request context, never from the event body.
+type ServerContext struct {
+	ReceivedAt string `json:"received_at"`          // when API Gateway received the request
+	RequestID  string `json:"request_id,omitempty"` // API Gateway's request id
+	SourceIP   string `json:"source_ip,omitempty"`
+	UserAgent  string `json:"user_agent,omitempty"`
+	APIKeyID   string `json:"api_key_id,omitempty"`
+	Principal  string `json:"principal,omitempty"` // IAM user ARN or authorizer principal, when known
+	Stage      string `json:"stage,omitempty"`     // API Gateway stage
+}
+
+// IngestRecord is the Kinesis record that the ingest function writes for each accepted event.
+// Event is the event exactly as received (never re-encoded).
+type IngestRecord struct {
+	Format  string          `json:"firelane"`
+	Context ServerContext   `json:"context"`
+	Event   json.RawMessage `json:"event"`
+}
+
+// Enrichment holds what the enrich function adds to an event. Fields it could not derive (a bare
+// CloudEvent has no request context) are left empty and omitted.
+type Enrichment struct {
+	ReceivedAt    string         `json:"received_at,omitempty"` // from ingest's server context
+	ArrivedAt     string         `json:"arrived_at"`            // Kinesis approximate arrival time
+	ProcessedAt   string         `json:"processed_at"`          // when enrich handled the record
+	LatenessMS    *int64         `json:"lateness_ms,omitempty"` // received (else arrived) minus event time
+	Fingerprint   string         `json:"fingerprint"`           // stable hash of the event's identity
+	SchemaType    string         `json:"schema_type"`           // the event type that selected the schema
+	SchemaVersion int            `json:"schema_version"`        // the major version that selected it
+	Context       *ServerContext `json:"context,omitempty"`     // ingest's server context, when present
+	Extra         map[string]any `json:"extra,omitempty"`       // fields later enrichments add
+}
+
+// EnrichedRecord is the Firehose record that the enrich function writes for each event.
+type EnrichedRecord struct {
+	Format     string          `json:"firelane"`
+	Enrichment Enrichment      `json:"enrichment"`
+	Event      json.RawMessage `json:"event"`
+}
+
+// Failure kinds: the first path segment of the failed-events destination.
+const (
+	KindRejected = "rejected" // the client sent an event that breaks its schema or the envelope
+	KindFailed   = "failed"   // a stage could not process a record (poison, undeliverable)
+)
+
+// Reason is one reason why a record was set aside. For a validation failure, Location is the JSON
+// pointer of the failing value in the event and Keyword the schema keyword that failed.
+type Reason struct {
+	Location string `json:"location,omitempty"`
+	Keyword  string `json:"keyword,omitempty"`
+	Message  string `json:"message"`
+}
+
+// Failed is the failed-event envelope: one shape for every record any stage sets aside, written to
+// the failed-events delivery stream. Original holds the record's bytes exactly as the stage got them
+// (base64 in JSON), so nothing is lost even when they are not JSON.
+type Failed struct {
+	Format    string   `json:"firelane"`
+	Kind      string   `json:"kind"`  // KindRejected or KindFailed
+	Stage     string   `json:"stage"` // "ingest", "enrich" or "transform"
+	FailedAt  string   `json:"failed_at"`
+	EventID   string   `json:"event_id,omitempty"`
+	EventType string   `json:"event_type,omitempty"`
+	Reasons   []Reason `json:"reasons"`
+	Original  []byte   `json:"original"`
+}
+
+// Kinds of input the later stages accept.
+const (
+	InputUnknown  = iota
+	InputBare     // a bare CloudEvent, as written by a direct API Gateway integration
+	InputIngest   // an IngestRecord
+	InputEnriched // an EnrichedRecord
+)
+
+// Envelope is a decoded stage record: whichever of the accepted shapes it was, Event is the
+// CloudEvent's bytes and the other fields are what the earlier stages added.
+type Envelope struct {
+	Kind       int
+	Event      json.RawMessage
+	Context    *ServerContext
+	Enrichment *Enrichment
+}
+
+// DecodeRecord tells which shape raw is and unpacks it. It accepts an IngestRecord, an
+// EnrichedRecord, or a bare CloudEvent (an object with a "specversion" member).
+func DecodeRecord(raw []byte) (*Envelope, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, ErrNotObject
+	}
+	var probe struct {
+		Format      *string          `json:"firelane"`
+		SpecVersion *json.RawMessage `json:"specversion"`
+		Context     *ServerContext   `json:"context"`
+		Enrichment  *Enrichment      `json:"enrichment"`
+		Event       json.RawMessage  `json:"event"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	switch {
+	case probe.Format == nil && probe.SpecVersion != nil:
+		return &Envelope{Kind: InputBare, Event: raw}, nil
+	case probe.Format == nil:
+		return nil, fmt.Errorf("record is neither a firelane record nor a CloudEvent")
+	}
+	if len(probe.Event) == 0 || probe.Event[0] != '{' {
+		return nil, fmt.Errorf("%s record has no event object", *probe.Format)
+	}
+	switch *probe.Format {
+	case FormatIngest:
+		if probe.Context == nil {
+			return nil, fmt.Errorf("%s record has no context", FormatIngest)
+		}
+		return &Envelope{Kind: InputIngest, Event: probe.Event, Context: probe.Context}, nil
+	case FormatEnriched:
+		if probe.Enrichment == nil {
+			return nil, fmt.Errorf("%s record has no enrichment", FormatEnriched)
+		}
+		return &Envelope{Kind: InputEnriched, Event: probe.Event, Enrichment: probe.Enrichment, Context: probe.Enrichment.Context}, nil
+	default:
+		return nil, fmt.Errorf("unknown record format %q", *probe.Format)
+	}
+}

@@ -1,0 +1,294 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/schemas"
+)
+
+// EnvelopeFile is the name of the envelope schema in a schema directory.
+const EnvelopeFile = "cloudevent.json"
+
+var fileName = regexp.MustCompile(`^(.+)\.v([0-9]+)\.json$`)
+
+// Key selects a data schema: an event type and a major version.
+type Key struct {
+	Type    string
+	Version int
+}
+
+func (k Key) String() string { return k.Type + "/v" + strconv.Itoa(k.Version) }
+
+// Entry is one compiled data schema.
+type Entry struct {
+	Key
+	ID     string // the schema's $id, when it has one
+	Path   string // the file it was loaded from, relative to the schema directory
+	Source []byte // the schema document as loaded
+	// PII maps the JSON pointer (within data) of every property annotated with "x-pii" to the
+	// annotation's value ("hash" or "redact"). Array items appear with "*" as their index.
+	PII    map[string]string
+	schema *jsonschema.Schema
+}
+
+// Registry holds the compiled envelope schema and data schemas. It is safe for concurrent use.
+type Registry struct {
+	envelope *jsonschema.Schema
+	entries  map[Key]*Entry
+}
+
+// Default returns the registry of the schemas embedded from the repository's schemas/ directory.
+func Default() (*Registry, error) { return Load(schemas.FS) }
+
+// LoadDir loads the schemas of a directory on disk.
+func LoadDir(dir string) (*Registry, error) {
+	r, err := Load(os.DirFS(dir))
+	if err != nil {
+		return nil, fmt.Errorf("load schemas from %s: %w", dir, err)
+	}
+	return r, nil
+}
+
+// FromEnv returns the registry of the directory named by SCHEMAS_DIR, or the embedded one when it
+// is unset.
+func FromEnv() (*Registry, error) {
+	if dir := os.Getenv("SCHEMAS_DIR"); dir != "" {
+		return LoadDir(dir)
+	}
+	return Default()
+}
+
+// Load compiles every schema in fsys. It fails on the first schema that does not parse or compile,
+// naming its file, and when two files define the same type and version.
+func Load(fsys fs.FS) (*Registry, error) {
+	c := newCompiler()
+	r := &Registry{entries: map[Key]*Entry{}}
+	envelope := schemas.Envelope
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := path.Base(p)
+		if name == EnvelopeFile {
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			envelope = b
+			return nil
+		}
+		m := fileName.FindStringSubmatch(name)
+		if m == nil {
+			return nil
+		}
+		v, err := strconv.Atoi(m[2])
+		if err != nil || v < 1 {
+			return fmt.Errorf("%s: major version must be a positive integer", p)
+		}
+		key := Key{Type: m[1], Version: v}
+		if old, dup := r.entries[key]; dup {
+			return fmt.Errorf("%s: %s is already defined by %s", p, key, old.Path)
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		e, err := compileEntry(c, p, src)
+		if err != nil {
+			return err
+		}
+		e.Key = key
+		r.entries[key] = e
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	env, err := compile(c, "firelane:///"+EnvelopeFile, envelope)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvelopeFile, err)
+	}
+	r.envelope = env
+	return r, nil
+}
+
+func newCompiler() *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	// No schema may reach the network or the file system: every $ref resolves within the loaded
+	// documents.
+	c.LoadURL = func(s string) (_ io.ReadCloser, err error) {
+		return nil, fmt.Errorf("schema reference %s is outside the schema directory", s)
+	}
+	return c
+}
+
+func compile(c *jsonschema.Compiler, url string, src []byte) (*jsonschema.Schema, error) {
+	if err := c.AddResource(url, bytes.NewReader(src)); err != nil {
+		return nil, fmt.Errorf("parse schema: %w", err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	return s, nil
+}
+
+func compileEntry(c *jsonschema.Compiler, p string, src []byte) (*Entry, error) {
+	s, err := compile(c, "firelane:///"+p, src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	id, _ := doc["$id"].(string)
+	e := &Entry{ID: id, Path: p, Source: src, PII: map[string]string{}, schema: s}
+	collectPII(doc, "", e.PII)
+	return e, nil
+}
+
+// collectPII records the "x-pii" annotations of the properties and items of a schema object.
+func collectPII(s map[string]any, ptr string, out map[string]string) {
+	if v, ok := s["x-pii"].(string); ok && ptr != "" {
+		out[ptr] = v
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		for name, sub := range props {
+			if m, ok := sub.(map[string]any); ok {
+				collectPII(m, ptr+"/"+escapePointer(name), out)
+			}
+		}
+	}
+	if items, ok := s["items"].(map[string]any); ok {
+		collectPII(items, ptr+"/*", out)
+	}
+}
+
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// Lookup returns the data schema that an event type and major version select.
+func (r *Registry) Lookup(typ string, version int) (*Entry, bool) {
+	e, ok := r.entries[Key{typ, version}]
+	return e, ok
+}
+
+// Keys lists the type and version of every data schema, sorted.
+func (r *Registry) Keys() []Key {
+	keys := make([]Key, 0, len(r.entries))
+	for k := range r.entries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Type != keys[j].Type {
+			return keys[i].Type < keys[j].Type
+		}
+		return keys[i].Version < keys[j].Version
+	})
+	return keys
+}
+
+// Result is the outcome of validating one event.
+type Result struct {
+	Entry   *Entry         // the data schema the event selected, nil when none was found
+	Reasons []event.Reason // empty when the event is valid
+}
+
+// Valid reports whether the event passed every check.
+func (r Result) Valid() bool { return len(r.Reasons) == 0 }
+
+// Validate checks one decoded event (the value encoding/json produces with UseNumber): the envelope
+// against the envelope schema, then data against the schema that its type and major version select.
+// It reports at most max reasons (all when max <= 0); data locations are prefixed with "/data".
+func (r *Registry) Validate(ev any, max int) Result {
+	if err := r.envelope.Validate(ev); err != nil {
+		return Result{Reasons: explain(err, "", max)}
+	}
+	obj := ev.(map[string]any) // the envelope schema requires an object
+	typ, _ := obj["type"].(string)
+	ds, _ := obj["dataschema"].(string)
+	key := Key{typ, event.MajorVersion(ds)}
+	e, ok := r.entries[key]
+	if !ok {
+		msg := fmt.Sprintf("no schema for event type %q version %d", key.Type, key.Version)
+		if r.hasType(typ) {
+			msg = fmt.Sprintf("event type %q has no schema for version %d", key.Type, key.Version)
+		}
+		return Result{Reasons: []event.Reason{{Location: "/type", Keyword: "type-version", Message: msg}}}
+	}
+	if err := e.schema.Validate(obj["data"]); err != nil {
+		return Result{Entry: e, Reasons: explain(err, "/data", max)}
+	}
+	return Result{Entry: e}
+}
+
+// ValidateData checks a decoded data value against this schema alone.
+func (e *Entry) ValidateData(data any, max int) []event.Reason {
+	if err := e.schema.Validate(data); err != nil {
+		return explain(err, "", max)
+	}
+	return nil
+}
+
+func (r *Registry) hasType(typ string) bool {
+	for k := range r.entries {
+		if k.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// explain turns a validation error into its leaf causes: the failures a person can act on.
+func explain(err error, prefix string, max int) []event.Reason {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []event.Reason{{Location: prefix, Message: err.Error()}}
+	}
+	var out []event.Reason
+	var walk func(*jsonschema.ValidationError)
+	walk = func(v *jsonschema.ValidationError) {
+		if max > 0 && len(out) >= max {
+			return
+		}
+		if len(v.Causes) == 0 {
+			out = append(out, event.Reason{
+				Location: prefix + v.InstanceLocation,
+				Keyword:  keyword(v.KeywordLocation),
+				Message:  v.Message,
+			})
+			return
+		}
+		for _, c := range v.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return out
+}
+
+// keyword returns the last keyword of a keyword location such as "/properties/url/format".
+func keyword(loc string) string {
+	if i := strings.LastIndexByte(loc, '/'); i >= 0 {
+		return loc[i+1:]
+	}
+	return loc
+}
