@@ -144,7 +144,7 @@ func (h *Handler) failedRecord(data []byte, reason error) []byte {
 		f.EventID, f.EventType = attrs.ID, attrs.Type
 	}
 	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return b
+	return append(b, '\n') // Firehose concatenates records; the newline keeps S3 objects NDJSON
 }
 
 func (h *Handler) now() time.Time {

@@ -180,18 +180,8 @@ func (h *Handler) validate(raw json.RawMessage) (string, []event.Reason) {
 	if len(raw) > h.Config.MaxEventBytes {
 		return "", []event.Reason{{Keyword: "maxEventBytes", Message: fmt.Sprintf("event is %d bytes, at most %d are taken", len(raw), h.Config.MaxEventBytes)}}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return "", []event.Reason{{Message: "event is not valid JSON: " + err.Error()}}
-	}
-	id := ""
-	if m, ok := v.(map[string]any); ok {
-		id, _ = m["id"].(string)
-	}
-	res := h.Registry.Validate(v, h.Config.MaxErrors)
-	return id, res.Reasons
+	res := h.Registry.ValidateJSON(raw, h.Config.MaxErrors)
+	return res.Attrs.ID, res.Reasons
 }
 
 // splitBody returns the events of a body: one JSON object, or a JSON array of them.
@@ -291,7 +281,7 @@ func failedRecord(raw []byte, id string, reasons []event.Reason, now time.Time) 
 		f.EventType = attrs.Type
 	}
 	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return b
+	return append(b, '\n') // Firehose concatenates records; the newline keeps S3 objects NDJSON
 }
 
 // statusOf maps the outcomes to the status code that tells the client what to do:

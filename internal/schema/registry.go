@@ -210,6 +210,34 @@ func (r *Registry) Keys() []Key {
 type Result struct {
 	Entry   *Entry         // the data schema the event selected, nil when none was found
 	Reasons []event.Reason // empty when the event is valid
+	Attrs   Attrs          // the event's envelope attributes, as far as they are strings
+}
+
+// Attrs are the envelope attributes the edge needs after validation, so that it never decodes an
+// event twice.
+type Attrs struct {
+	ID, Type, Source, Subject, DataSchema string
+}
+
+// ValidateJSON decodes one event's JSON text and validates it like [Registry.Validate]. Text that is
+// not JSON is a rejection whose reason says so.
+func (r *Registry) ValidateJSON(raw []byte, max int) Result {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return Result{Reasons: []event.Reason{{Message: "event is not valid JSON: " + err.Error()}}}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Result{Reasons: []event.Reason{{Message: "event is not valid JSON: text after the value"}}}
+	}
+	return r.Validate(v, max)
+}
+
+func attrsOf(v any) Attrs {
+	m, _ := v.(map[string]any)
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	return Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
 }
 
 // Valid reports whether the event passed every check.
@@ -219,8 +247,9 @@ func (r Result) Valid() bool { return len(r.Reasons) == 0 }
 // against the envelope schema, then data against the schema that its type and major version select.
 // It reports at most max reasons (all when max <= 0); data locations are prefixed with "/data".
 func (r *Registry) Validate(ev any, max int) Result {
+	attrs := attrsOf(ev)
 	if err := r.envelope.Validate(ev); err != nil {
-		return Result{Reasons: explain(err, "", max)}
+		return Result{Reasons: explain(err, "", max), Attrs: attrs}
 	}
 	obj := ev.(map[string]any) // the envelope schema requires an object
 	typ, _ := obj["type"].(string)
@@ -232,12 +261,12 @@ func (r *Registry) Validate(ev any, max int) Result {
 		if r.hasType(typ) {
 			msg = fmt.Sprintf("event type %q has no schema for version %d", key.Type, key.Version)
 		}
-		return Result{Reasons: []event.Reason{{Location: "/type", Keyword: "type-version", Message: msg}}}
+		return Result{Reasons: []event.Reason{{Location: "/type", Keyword: "type-version", Message: msg}}, Attrs: attrs}
 	}
 	if err := e.schema.Validate(obj["data"]); err != nil {
-		return Result{Entry: e, Reasons: explain(err, "/data", max)}
+		return Result{Entry: e, Reasons: explain(err, "/data", max), Attrs: attrs}
 	}
-	return Result{Entry: e}
+	return Result{Entry: e, Attrs: attrs}
 }
 
 // ValidateData checks a decoded data value against this schema alone.
