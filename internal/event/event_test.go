@@ -1,0 +1,122 @@
+package event
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestMajorVersion(t *testing.T) {
+	tests := []struct {
+		name, dataschema string
+		want             int
+	}{
+		{"absent", "", 1},
+		{"v1", "com.acme.web.page_view/v1", 1},
+		{"v2", "com.acme.web.page_view/v2", 2},
+		{"url", "https://schemas.acme.test/com.acme.x/v12", 12},
+		{"last /v wins", "a/v3/b/v4", 4},
+		{"json suffix is no version", "com.acme.x/v2.json", 1},
+		{"minor is no version", "com.acme.x/v2.1", 1},
+		{"letters", "com.acme.x/vx", 1},
+		{"bare v", "com.acme.x/v", 1},
+		{"zero", "com.acme.x/v0", 0},
+		{"overlong", "x/v123456789012", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MajorVersion(tt.dataschema); got != tt.want {
+				t.Errorf("MajorVersion(%q) = %d, want %d", tt.dataschema, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckEnvelope(t *testing.T) {
+	tests := []struct {
+		name  string
+		event string
+		want  []string // attributes at fault
+	}{
+		{"valid", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"2026-11-25T09:00:00Z"}`, nil},
+		{"no time is fine", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b"}`, nil},
+		{"everything missing", `{}`, []string{"specversion", "id", "source", "type"}},
+		{"wrong version", `{"specversion":"0.3","id":"1","source":"/s","type":"a.b"}`, []string{"specversion"}},
+		{"bad time", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"yesterday"}`, []string{"time"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Parse([]byte(tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := CheckEnvelope(ev)
+			if len(errs) != len(tt.want) {
+				t.Fatalf("got %v, want faults in %v", errs, tt.want)
+			}
+			for i, e := range errs {
+				if e.Attribute != tt.want[i] {
+					t.Errorf("fault %d is %s, want %s", i, e.Attribute, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeRecord(t *testing.T) {
+	ce := `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":{}}`
+	tests := []struct {
+		name     string
+		record   string
+		wantKind int
+		wantErr  bool
+	}{
+		{"bare", ce, InputBare, false},
+		{"ingest", `{"firelane":"ingest/1","context":{"received_at":"2026-11-25T09:00:00.000Z"},"event":` + ce + `}`, InputIngest, false},
+		{"enriched", `{"firelane":"enriched/1","enrichment":{"arrived_at":"x"},"event":` + ce + `}`, InputEnriched, false},
+		{"unknown version", `{"firelane":"ingest/2","context":{},"event":` + ce + `}`, 0, true},
+		{"ingest without context", `{"firelane":"ingest/1","event":` + ce + `}`, 0, true},
+		{"no event", `{"firelane":"enriched/1","enrichment":{}}`, 0, true},
+		{"not an object", `[1,2]`, 0, true},
+		{"not JSON", "Hello World", 0, true},
+		{"neither", `{"a":1}`, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := DecodeRecord([]byte(tt.record))
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("got kind %d, want an error", env.Kind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env.Kind != tt.wantKind {
+				t.Errorf("got kind %d, want %d", env.Kind, tt.wantKind)
+			}
+			if ev, err := Parse(env.Event); err != nil || ev.ID != "1" {
+				t.Errorf("event did not survive: %v %v", ev, err)
+			}
+		})
+	}
+}
+
+// FuzzDecodeRecord asserts that any bytes either decode into a record whose event is a JSON object
+// or give an error, never a panic.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":{}}`))
+	f.Add([]byte(`{"firelane":"ingest/1","context":{"received_at":"x"},"event":{"id":"1"}}`))
+	f.Add([]byte(`{"firelane":"enriched/1","enrichment":{},"event":{}}`))
+	f.Add([]byte("\x00\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := DecodeRecord(b)
+		if err != nil {
+			return
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(env.Event, &obj) != nil {
+			t.Fatalf("decoded record's event is not a JSON object: %q", env.Event)
+		}
+	})
+}
