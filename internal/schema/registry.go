@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/fastschema"
 	"github.com/firelane/firelane/schemas"
 )
 
@@ -49,7 +51,57 @@ type Entry struct {
 type Registry struct {
 	envelope *jsonschema.Schema
 	entries  map[Key]*Entry
+
+	// fast decides validity in one pass over an event's text (see internal/fastschema); nil when
+	// the registry validates with jsonschema/v5 alone.
+	fast *fastschema.Events
+	// fastAll is the fast validator built at load, kept so that [Registry.SetValidator] can switch
+	// back to it; fastDeclined lists the schema files it leaves to v5.
+	fastAll      *fastschema.Events
+	fastDeclined []string
 }
+
+// Validator names the implementation that decides whether an event is valid.
+type Validator string
+
+// The validators a registry can use. With [ValidatorFast] (the default) the one-pass validator of
+// internal/fastschema decides, and jsonschema/v5 only explains rejections and validates against the
+// schemas the fast path declines; with [ValidatorV5], v5 does everything. Both accept exactly the
+// same events.
+const (
+	ValidatorFast Validator = "fast"
+	ValidatorV5   Validator = "v5"
+)
+
+// ValidatorEnv is the environment variable that [Load] reads to choose the validator: "fast" (the
+// default when it is unset or empty) or "v5".
+const ValidatorEnv = "FIRELANE_VALIDATOR"
+
+// SetValidator chooses the validator. It is not safe to call while events are being validated.
+func (r *Registry) SetValidator(v Validator) error {
+	switch v {
+	case ValidatorFast:
+		r.fast = r.fastAll
+	case ValidatorV5:
+		r.fast = nil
+	default:
+		return fmt.Errorf("unknown validator %q (want %q or %q)", v, ValidatorFast, ValidatorV5)
+	}
+	return nil
+}
+
+// Validator reports the validator in use. It is [ValidatorV5] when the envelope schema itself is
+// outside what the fast path supports.
+func (r *Registry) Validator() Validator {
+	if r.fast != nil {
+		return ValidatorFast
+	}
+	return ValidatorV5
+}
+
+// FastDeclined lists the schema files, sorted, that use assertions the fast path does not support,
+// each with the reason; events that select them are validated by jsonschema/v5 alone.
+func (r *Registry) FastDeclined() []string { return append([]string(nil), r.fastDeclined...) }
 
 // Default returns the registry of the schemas embedded from the repository's schemas/ directory.
 func Default() (*Registry, error) { return Load(schemas.FS) }
@@ -123,7 +175,46 @@ func Load(fsys fs.FS) (*Registry, error) {
 		return nil, fmt.Errorf("%s: %w", EnvelopeFile, err)
 	}
 	r.envelope = env
+	if err := r.buildFast(); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// buildFast compiles the fast validator from the v5 schemas, chooses the validator that
+// [ValidatorEnv] names, and logs once which schemas fall back to v5.
+func (r *Registry) buildFast() error {
+	choice := Validator(os.Getenv(ValidatorEnv))
+	if choice == "" {
+		choice = ValidatorFast
+	}
+	if choice != ValidatorFast && choice != ValidatorV5 {
+		return fmt.Errorf("%s=%q: want %q or %q", ValidatorEnv, choice, ValidatorFast, ValidatorV5)
+	}
+	env, err := fastschema.Compile(r.envelope)
+	if err == nil {
+		var events *fastschema.Events
+		if events, err = fastschema.NewEvents(env); err == nil {
+			for _, k := range r.Keys() {
+				e := r.entries[k]
+				s, derr := fastschema.Compile(e.schema)
+				if derr != nil {
+					r.fastDeclined = append(r.fastDeclined, e.Path+": "+derr.Error())
+					s = nil
+				}
+				events.Add(k.Type, k.Version, s)
+			}
+			r.fastAll = events
+		}
+	}
+	if err != nil {
+		r.fastDeclined = []string{EnvelopeFile + ": " + err.Error()}
+	}
+	sort.Strings(r.fastDeclined)
+	if len(r.fastDeclined) > 0 {
+		slog.Info("schemas validated by jsonschema/v5 alone", "schemas", r.fastDeclined)
+	}
+	return r.SetValidator(choice)
 }
 
 func newCompiler() *jsonschema.Compiler {
@@ -221,7 +312,28 @@ type Attrs struct {
 
 // ValidateJSON decodes one event's JSON text and validates it like [Registry.Validate]. Text that is
 // not JSON is a rejection whose reason says so.
+//
+// With the fast validator, a valid event costs one pass over its text and no decoding; an event the
+// fast path rejects, or one whose data schema it declined, goes through encoding/json and
+// jsonschema/v5, so the reasons of a rejection are always v5's.
 func (r *Registry) ValidateJSON(raw []byte, max int) Result {
+	if r.fast != nil {
+		var a fastschema.Attrs
+		if r.fast.Validate(raw, &a) == fastschema.Valid {
+			return Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: Attrs(a)}
+		}
+	}
+	return r.validateJSONv5(raw, max)
+}
+
+func (r *Registry) validateJSONv5(raw []byte, max int) (res Result) {
+	defer func() {
+		// jsonschema/v5 dereferences a nil big.Rat, and panics, when a number's exponent is beyond
+		// math/big's range and a keyword needs its value: a client's mistake, so a rejection.
+		if p := recover(); p != nil {
+			res = Result{Reasons: []event.Reason{{Message: "event cannot be validated: a number is out of range"}}}
+		}
+	}()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

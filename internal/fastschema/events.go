@@ -1,0 +1,255 @@
+package fastschema
+
+import (
+	"fmt"
+
+	"github.com/firelane/firelane/internal/event"
+)
+
+// Verdict is the fast path's answer for one event.
+type Verdict uint8
+
+const (
+	// Invalid means jsonschema/v5 rejects the event (or encoding/json cannot decode it); the caller
+	// asks v5 for the reasons.
+	Invalid Verdict = iota
+	// Valid means jsonschema/v5 accepts the event.
+	Valid
+	// Undecided means the event selects a data schema that the fast path declined, so only v5 can
+	// decide.
+	Undecided
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	}
+	return "undecided"
+}
+
+// Attrs are the string envelope attributes of an event, as encoding/json decodes them; an
+// attribute that is absent or not a string is empty.
+type Attrs struct {
+	ID, Type, Source, Subject, DataSchema string
+}
+
+// Events validates CloudEvents the way the edge does: the envelope against one schema, then data
+// against the schema that the event's type and the major version of its dataschema select (see
+// [event.MajorVersion]). It is safe for concurrent use once built.
+type Events struct {
+	envelope *Schema
+	byType   map[string]map[int]*Schema // nil *Schema: declined, v5 decides
+	// dataIdx is the known-name index of "data" in the envelope when its subschema there checks
+	// nothing but a non-numeric type, so that the envelope's check of data is decided by its
+	// first byte and data can be validated against its own schema in the same pass; else -1.
+	dataIdx int
+}
+
+// NewEvents returns the event validator for an envelope schema. The envelope must not be declined.
+func NewEvents(envelope *Schema) (*Events, error) {
+	if envelope == nil || envelope.root.always != 0 {
+		return nil, fmt.Errorf("the envelope schema must be a compiled object schema")
+	}
+	e := &Events{envelope: envelope, byType: map[string]map[int]*Schema{}, dataIdx: -1}
+	root := envelope.root
+	if idx, found := root.known["data"]; found && root.propNode[idx] != nil && len(root.patterns) == 0 && root.propNames == nil {
+		d := root.propNode[idx]
+		typeOnly := d.always == 0 && !d.hasObject && !d.hasArray && !d.hasString && !d.hasNumber &&
+			!d.hasConst && !d.hasEnum && !d.inPlace && d.types&(tNumber|tInteger) == 0
+		if typeOnly {
+			e.dataIdx = idx
+		}
+	}
+	return e, nil
+}
+
+// Add registers the data schema of an event type and major version. A nil s registers a schema
+// that the fast path declined: events that select it are [Undecided].
+func (e *Events) Add(typ string, version int, s *Schema) {
+	if e.byType[typ] == nil {
+		e.byType[typ] = map[int]*Schema{}
+	}
+	e.byType[typ][version] = s
+}
+
+// Attribute slots of envelopeScan.
+const (
+	attrID = iota
+	attrType
+	attrSource
+	attrSubject
+	attrDataSchema
+	numAttrs
+)
+
+// envelopeScan records, during the scan of the envelope, what the data schema's selection and the
+// caller need: the string attributes and where the value of data starts. Later members of the same
+// name replace earlier ones, as in encoding/json.
+type envelopeScan struct {
+	attr   [numAttrs][]byte // a view of the text, or of buf when the string needed decoding
+	buf    [numAttrs][]byte
+	isStr  [numAttrs]bool
+	data   int // start of data's value; -1 when absent
+	events *Events
+	// spec is the outcome of validating data while the envelope is scanned, against the schema
+	// that the attributes seen so far select; it stands if the final selection is the same.
+	spec struct {
+		schema   *Schema
+		start    int
+		ok       bool
+		panicked bool
+	}
+}
+
+func (env *envelopeScan) reset() {
+	for k := range env.attr {
+		env.attr[k] = nil
+		env.isStr[k] = false
+	}
+	env.data = -1
+	env.spec.schema = nil
+}
+
+// speculate validates data, at vstart, against the data schema that the attributes seen so far
+// select, and decides the envelope's type check of data by its first byte. handled is false when
+// no schema is selected yet; the caller then scans data as usual.
+func (env *envelopeScan) speculate(st *state, envData *node, vstart int) (end int, ok, handled bool) {
+	if !env.isStr[attrType] || vstart >= len(st.raw) {
+		return 0, false, false
+	}
+	s := env.events.byType[string(env.attr[attrType])][event.MajorVersion(view(env.attr[attrDataSchema]))]
+	if s == nil {
+		return 0, false, false
+	}
+	var t uint8
+	switch st.raw[vstart] {
+	case '{':
+		t = tObject
+	case '[':
+		t = tArray
+	case '"':
+		t = tString
+	case 't', 'f':
+		t = tBoolean
+	case 'n':
+		t = tNull
+	default:
+		t = tNumber
+	}
+	before := st.panicked
+	end, valid := st.value(s.root, vstart, 1)
+	env.spec.schema, env.spec.start, env.spec.ok, env.spec.panicked = s, vstart, valid, st.panicked
+	st.panicked = before
+	return end, envData.allows(t), true
+}
+
+func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
+	var k int
+	switch string(key) {
+	case "id":
+		k = attrID
+	case "type":
+		k = attrType
+	case "source":
+		k = attrSource
+	case "subject":
+		k = attrSubject
+	case "dataschema":
+		k = attrDataSchema
+	case "data":
+		env.data = vstart
+		return
+	default:
+		return
+	}
+	raw := st.raw
+	env.attr[k] = nil
+	env.isStr[k] = raw[vstart] == '"'
+	if env.isStr[k] {
+		if _, plain := scanString(raw, vstart); plain {
+			env.attr[k] = raw[vstart+1 : vend-1]
+		} else {
+			env.buf[k] = unquoteAppend(env.buf[k][:0], raw[vstart:vend])
+			env.attr[k] = env.buf[k]
+		}
+	}
+}
+
+// Validate decides whether one event, as JSON text, is valid. When attrs is not nil, it receives
+// the event's string attributes (one allocation holds them all); otherwise Validate does not
+// allocate on valid events once warm.
+func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
+	st := getState(raw)
+	defer putState(st)
+	env := &st.env
+	env.reset()
+	env.events = e
+	v := e.validate(st)
+	if attrs != nil {
+		total := 0
+		for k := range env.attr {
+			total += len(env.attr[k])
+		}
+		all := make([]byte, 0, total)
+		var out [numAttrs]string
+		for k := range env.attr {
+			off := len(all)
+			all = append(all, env.attr[k]...)
+			out[k] = view(all[off:])
+		}
+		*attrs = Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
+	}
+	return v
+}
+
+func (e *Events) validate(st *state) Verdict {
+	raw, env, root := st.raw, &st.env, e.envelope.root
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' || !root.allows(tObject) {
+		return Invalid
+	}
+	end, ok := st.object(root, i, 0, true)
+	if st.bad {
+		return Invalid
+	}
+	if root.hasConst || root.hasEnum {
+		ok = st.compositeEnum(root, raw[i:end]) && ok
+	}
+	if root.inPlace {
+		ok = st.applicators(root, i, 0) && ok
+	}
+	if !ok || st.bad || st.panicked || skipSpace(raw, end) != len(raw) {
+		return Invalid
+	}
+	typ := env.attr[attrType]
+	byVersion, found := e.byType[string(typ)]
+	if !found {
+		return Invalid
+	}
+	version := event.MajorVersion(view(env.attr[attrDataSchema]))
+	data, found := byVersion[version]
+	if !found {
+		return Invalid
+	}
+	if data == nil {
+		return Undecided
+	}
+	if env.spec.schema == data && env.spec.start == env.data {
+		ok = env.spec.ok
+		st.panicked = st.panicked || env.spec.panicked
+	} else if env.data < 0 {
+		// v5 validates the missing data as null.
+		st.raw = nullText
+		_, ok = st.value(data.root, 0, 0)
+		st.raw = raw
+	} else {
+		_, ok = st.value(data.root, env.data, 1)
+	}
+	if !ok || st.bad || st.panicked {
+		return Invalid
+	}
+	return Valid
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package fastschema_test
+
+const raceEnabled = false
