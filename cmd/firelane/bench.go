@@ -17,7 +17,7 @@ func init() {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return fmt.Errorf("usage: firelane bench {%s} ...", strings.Join(names, "|"))
+			return fmt.Errorf("usage: firelane bench {%s} [ARGS]", strings.Join(names, "|"))
 		}
 		return benchmarks[args[0]](args[1:])
 	})
