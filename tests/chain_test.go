@@ -48,7 +48,7 @@ func sendAll(t *testing.T, chain *local.Chain, reqs []local.Request) outcome {
 	t.Helper()
 	out := outcome{accepted: map[string]int{}, rejected: map[string]int{}}
 	for _, r := range reqs {
-		resp, err := chain.Send(t.Context(), r.Req)
+		resp, err := chain.SendRequest(t.Context(), r)
 		if err != nil {
 			t.Fatalf("%s: ingest returned an error: %v", r.Name, err)
 		}

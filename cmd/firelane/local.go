@@ -76,7 +76,7 @@ func runLocal(args []string) error {
 func runChain(ctx context.Context, chain *local.Chain, reqs []local.Request, dir string, w io.Writer) error {
 	var accepted, rejected, failed int
 	for _, r := range reqs {
-		resp, err := chain.Send(ctx, r.Req)
+		resp, err := chain.SendRequest(ctx, r)
 		if err != nil {
 			return fmt.Errorf("%s: ingest failed: %w", r.Name, err)
 		}

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -22,7 +24,8 @@ func main() {
 		setup.Fatal(log, err)
 	}
 	h.Logger = log
-	lambda.Start(h.Handle)
+	// The handler answers both REST API (1.0) and HTTP API (2.0) proxy events.
+	lambda.Start(h)
 }
 
 func build(ctx context.Context) (*ingest.Handler, error) {
@@ -40,6 +43,7 @@ func build(ctx context.Context) (*ingest.Handler, error) {
 		to   *int
 	}{
 		{"MAX_BODY_BYTES", &cfg.MaxBodyBytes},
+		{"MAX_DECODED_BYTES", &cfg.MaxDecodedBytes},
 		{"MAX_EVENTS", &cfg.MaxEvents},
 		{"MAX_EVENT_BYTES", &cfg.MaxEventBytes},
 		{"MAX_ERRORS", &cfg.MaxErrors},
@@ -47,6 +51,26 @@ func build(ctx context.Context) (*ingest.Handler, error) {
 		if *s.to, err = setup.Int(s.name, *s.to); err != nil {
 			return nil, err
 		}
+	}
+	for _, s := range []struct {
+		name string
+		to   *time.Duration
+	}{
+		{"INTEGRATION_TIMEOUT_MS", &cfg.IntegrationTimeout},
+		{"SAFETY_MARGIN_MS", &cfg.SafetyMargin},
+	} {
+		ms, err := setup.Int(s.name, int(*s.to/time.Millisecond))
+		if err != nil {
+			return nil, err
+		}
+		*s.to = time.Duration(ms) * time.Millisecond
+	}
+	if v := setup.Env("PARTITION_KEY", ""); v != "" {
+		cfg.PartitionKey = ingest.SplitList(v)
+	}
+	cfg.AllowedOrigins = ingest.SplitList(setup.Env("CORS_ALLOW_ORIGINS", ""))
+	if err := cfg.Check(); err != nil {
+		return nil, fmt.Errorf("ingest configuration: %w", err)
 	}
 	awsCfg, err := setup.AWSConfig(ctx)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/aws/smithy-go"
 )
 
 // Record is one record to write. PartitionKey is used by Kinesis only.
@@ -82,6 +84,11 @@ func (w *writer) size(r Record) int {
 
 // write sends recs and returns one Result per record, in order. A record that was never sent
 // because the deadline or ctx ended first carries ErrDeadline.
+//
+// The budget is ctx's deadline minus Retry.Margin: no call starts after it, no backoff sleeps past
+// it, and every call is cancelled when it ends, so that the caller keeps Margin to answer. A call
+// that fails as a whole is retried like a retryable entry unless its API error code says that
+// retrying cannot help (see [CallRetryable]); its records then carry that code.
 func (w *writer) write(ctx context.Context, recs []Record) []Result {
 	res := make([]Result, len(recs))
 	pending := make([]int, 0, len(recs))
@@ -92,19 +99,33 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 		}
 		pending = append(pending, i)
 	}
-	deadline, hasDeadline := ctx.Deadline()
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-w.retry.Margin))
+		defer cancel()
+	}
+	budget, hasBudget := ctx.Deadline()
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > 1 {
 			d := backoff(w.retry, attempt-1)
-			if hasDeadline && time.Now().Add(d).After(deadline.Add(-w.retry.Margin)) {
+			if hasBudget && time.Now().Add(d).After(budget) {
 				break
 			}
 			if err := w.sleep(ctx, d); err != nil {
 				break
 			}
 		}
+		if ctx.Err() != nil {
+			break
+		}
 		var failed []int
 		for _, chunk := range w.chunks(recs, pending) {
+			if ctx.Err() != nil {
+				// The budget ended between two calls: the records of the remaining chunks were
+				// never sent and stay pending.
+				failed = append(failed, chunk...)
+				continue
+			}
 			batch := make([]Record, len(chunk))
 			for j, i := range chunk {
 				batch[j] = recs[i]
@@ -113,12 +134,15 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 			if err == nil && len(out) != len(batch) {
 				err = fmt.Errorf("%s answered %d entries for %d records", w.name, len(out), len(batch))
 			}
+			code, retryCall := callErrorCode(err), CallRetryable(err)
 			for j, i := range chunk {
 				res[i].Attempts = attempt
 				switch {
 				case err != nil:
-					res[i].ErrorCode, res[i].ErrorMessage = "CallFailed", err.Error()
-					failed = append(failed, i)
+					res[i].ErrorCode, res[i].ErrorMessage = code, err.Error()
+					if retryCall {
+						failed = append(failed, i)
+					}
 				case out[j].ok:
 					res[i] = Result{OK: true, SequenceNumber: out[j].seq, ShardID: out[j].shard, RecordID: out[j].recordID, Attempts: attempt}
 				default:
@@ -140,6 +164,56 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 		}
 	}
 	return res
+}
+
+// CallFailed is the error code of records whose whole call failed without an API error code (a
+// network error, a cancelled context, an answer that did not match the request).
+const CallFailed = "CallFailed"
+
+// callErrorCode returns the API error code of a failed call, or [CallFailed].
+func callErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() != "" {
+		return ae.ErrorCode()
+	}
+	return CallFailed
+}
+
+// nonRetryableCalls are the API error codes of calls that fail the same way however often they are
+// made: the stream does not exist, the request is malformed, or access is denied.
+var nonRetryableCalls = map[string]bool{
+	"ResourceNotFoundException":      true,
+	"InvalidArgumentException":       true,
+	"InvalidParameterValueException": true,
+	"ValidationException":            true,
+	"AccessDeniedException":          true,
+	"UnrecognizedClientException":    true,
+	"KMSAccessDeniedException":       true,
+	"KMSDisabledException":           true,
+	"KMSInvalidStateException":       true,
+	"KMSNotFoundException":           true,
+	"KMSOptInRequired":               true,
+	"InvalidKMSResourceException":    true,
+	"InvalidSourceException":         true,
+	"IncompleteSignature":            true,
+	"MissingAuthenticationToken":     true,
+	"InvalidClientTokenId":           true,
+}
+
+// CallRetryable reports whether a call that failed with err may succeed when made again. Errors
+// without an API error code (network errors, timeouts) are retryable.
+func CallRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return !nonRetryableCalls[ae.ErrorCode()]
+	}
+	return true
 }
 
 // chunks splits the pending record indexes into calls within the API's limits, keeping order.

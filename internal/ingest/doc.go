@@ -1,14 +1,25 @@
-// Package ingest is firelane's API edge: it takes the API Gateway proxy request of POST /events,
-// validates every event it carries (the CloudEvents envelope, then data against the schema that the
-// event's type and major version select), writes the valid ones to Kinesis Data Streams and answers
-// with every event's outcome.
+// Package ingest is firelane's API edge: it takes the API Gateway proxy request of POST /events
+// (REST API payload 1.0 or HTTP API payload 2.0), reads every event the body carries (one
+// CloudEvent, a JSON array, NDJSON, CloudEvents structured or batch mode, or binary mode; base64
+// and gzip undone within byte limits), validates each (the CloudEvents envelope, then data against
+// the schema that the event's type and major version select), writes the valid ones to Kinesis Data
+// Streams and the rejected ones to the failed-events delivery stream, and answers with every
+// event's outcome. docs/ingest.md documents requests, answers, limits and configuration.
 //
-// Contract (see docs/contracts.md and the README's "Answers" section): a client's mistake is an
-// answer, never a Go error and never a 5xx. An event is reported accepted only when Kinesis
-// acknowledged it. The handler returns a Go error only when it cannot answer at all.
+// Contract: a client's mistake is an answer (4xx), never a Go error and never a 5xx. An event is
+// reported accepted only when Kinesis acknowledged it; an event Kinesis did not take is reported
+// failed and the answer is 429 or 503 with Retry-After. Writing stops at the earlier of the Lambda
+// deadline and API Gateway's integration timeout, minus a safety margin, so that the answer always
+// gets out. [Handler.Invoke] returns a Go error only for a payload that is not an API Gateway event.
 //
 // AWS contracts implemented here:
-//   - Lambda proxy integration for REST APIs:
+//   - Lambda proxy integration for REST APIs (payload 1.0):
 //     https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+//   - Lambda integration for HTTP APIs (payload 2.0):
+//     https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+//   - Integration timeouts and payload limits:
+//     https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 //   - PutRecords: https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html
+//   - CloudEvents HTTP binding (binary and structured modes):
+//     https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md
 package ingest

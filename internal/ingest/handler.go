@@ -2,13 +2,15 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,91 +20,180 @@ import (
 	"github.com/firelane/firelane/internal/schema"
 )
 
-// Writer writes records to Kinesis and reports each one's result, in order.
+// Validator validates one event's JSON text: the CloudEvents envelope, then data against the
+// schema that the event's type and major version select. It reports at most max reasons and the
+// envelope attributes it read. *[schema.Registry] is the validator of record.
+type Validator interface {
+	ValidateJSON(raw []byte, max int) schema.Result
+}
+
+// Writer writes records and reports each one's result, in order; a record is OK only when AWS
+// acknowledged it. *[awsbatch.KinesisWriter] and *[awsbatch.FirehoseWriter] are Writers.
 type Writer interface {
 	Write(ctx context.Context, recs []awsbatch.Record) []awsbatch.Result
 }
 
-// Config holds the edge's settings.
-type Config struct {
-	MaxBodyBytes  int // the largest request body, after base64 decoding
-	MaxEvents     int // events per request
-	MaxEventBytes int // bytes per event as received
-	MaxErrors     int // validation errors reported per rejected event
-}
-
-// DefaultConfig is the configuration used when none is given. MaxEventBytes leaves room within
-// Kinesis' 1 MiB record for the server context ingest adds, and within Firehose's 1,000 KiB record
-// for what enrich adds later.
-var DefaultConfig = Config{MaxBodyBytes: 6 << 20, MaxEvents: 500, MaxEventBytes: 900 << 10, MaxErrors: 10}
-
-// Handler is the ingest stage.
+// Handler is the ingest stage. Registry, Kinesis and Config are required; Rejected is the
+// failed-events delivery stream, nil when none is configured.
 type Handler struct {
-	Registry *schema.Registry
+	Registry Validator
 	Kinesis  Writer
-	Rejected Writer // the failed-events delivery stream; nil when none is configured
+	Rejected Writer
 	Config   Config
 	Logger   *slog.Logger
-	Now      func() time.Time
+	// Now is the clock of failed_at and of received_at when API Gateway gives no request time.
+	Now func() time.Time
 }
 
 // Outcome of one event.
 const (
-	StatusAccepted = "accepted"
-	StatusRejected = "rejected"
-	StatusFailed   = "failed"
+	StatusAccepted = "accepted" // Kinesis acknowledged the event
+	StatusRejected = "rejected" // the event is invalid; resending it unchanged will not help
+	StatusFailed   = "failed"   // the event is valid but was not written; resend it later
 )
 
-// EventResult is one event's outcome in the response.
+// EventResult is one event's outcome in the answer. Index counts the request's events from 0 (for
+// NDJSON, blank lines do not count). ID is the event's id when it has one of at most 256 bytes.
 type EventResult struct {
-	Index  int            `json:"index"`
-	ID     string         `json:"id,omitempty"`
-	Status string         `json:"status"`
-	Errors []event.Reason `json:"errors,omitempty"`
+	Index           int            `json:"index"`
+	ID              string         `json:"id,omitempty"`
+	Status          string         `json:"status"`
+	Errors          []event.Reason `json:"errors,omitempty"`
+	ErrorsTruncated bool           `json:"errors_truncated,omitempty"`
 }
 
-// Response is the JSON body of every answer that carries events.
+// Response is the JSON body of every answer about events.
 type Response struct {
-	Accepted int           `json:"accepted"`
-	Rejected int           `json:"rejected"`
-	Failed   int           `json:"failed"`
-	Results  []EventResult `json:"results"`
+	RequestID string        `json:"request_id,omitempty"`
+	Accepted  int           `json:"accepted"`
+	Rejected  int           `json:"rejected"`
+	Failed    int           `json:"failed"`
+	Results   []EventResult `json:"results"`
 }
 
 // ErrorBody is the JSON body of an answer about the request as a whole.
 type ErrorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
-// Handle answers one API Gateway REST proxy request.
+// answer is a response in neither payload version's shape.
+type answer struct {
+	status  int
+	headers map[string]string
+	body    []byte
+}
+
+// Handle answers one API Gateway REST API (payload version 1.0) proxy request.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	if req.HTTPMethod != "" && req.HTTPMethod != http.MethodPost {
-		resp := errorResponse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST to send events")
-		resp.Headers["Allow"] = "POST"
-		return resp, nil
-	}
-	body := []byte(req.Body)
-	if req.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(req.Body)
-		if err != nil {
-			return errorResponse(http.StatusBadRequest, "bad_encoding", "body is marked base64 but does not decode"), nil
-		}
-		body = b
-	}
-	if len(body) > h.Config.MaxBodyBytes {
-		return errorResponse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body is %d bytes, at most %d are taken", len(body), h.Config.MaxBodyBytes)), nil
-	}
-	raws, err := splitBody(body)
+	r := fromV1(&req)
+	a := h.serve(ctx, &r)
+	return events.APIGatewayProxyResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+}
+
+// HandleV2 answers one API Gateway HTTP API (payload version 2.0) request.
+func (h *Handler) HandleV2(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := fromV2(&req)
+	a := h.serve(ctx, &r)
+	return events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+}
+
+// Invoke implements the Lambda runtime's handler interface: it answers a REST API (1.0) or HTTP
+// API (2.0) proxy event, told apart by the "version" member that only 2.0 carries, in the answer
+// shape of the same version. It returns an error only for a payload that is not an API Gateway
+// proxy event at all, which a client cannot send.
+func (h *Handler) Invoke(ctx context.Context, raw []byte) ([]byte, error) {
+	p, err := decodePayload(raw)
 	if err != nil {
-		return errorResponse(http.StatusBadRequest, "bad_body", err.Error()), nil
+		return nil, fmt.Errorf("decode API Gateway event: %w", err)
 	}
-	if len(raws) > h.Config.MaxEvents {
-		return errorResponse(http.StatusRequestEntityTooLarge, "too_many_events", fmt.Sprintf("request carries %d events, at most %d are taken", len(raws), h.Config.MaxEvents)), nil
+	if p.Version == "2.0" {
+		req := events.APIGatewayV2HTTPRequest{Version: p.Version, RouteKey: p.RouteKey, RawPath: p.RawPath, Headers: p.Headers, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
+		if len(p.RequestContext) > 0 {
+			if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
+				return nil, fmt.Errorf("decode HTTP API request context: %w", err)
+			}
+		}
+		resp, _ := h.HandleV2(ctx, req)
+		return json.Marshal(resp)
 	}
-	sc := serverContext(req, h.now())
-	resp := h.process(ctx, raws, sc)
-	return jsonResponse(statusOf(resp), resp), nil
+	req := events.APIGatewayProxyRequest{Resource: p.Resource, Path: p.Path, HTTPMethod: p.HTTPMethod, Headers: p.Headers, MultiValueHeaders: p.MultiValueHeaders, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
+	if len(p.RequestContext) > 0 {
+		if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
+			return nil, fmt.Errorf("decode REST API request context: %w", err)
+		}
+	}
+	resp, _ := h.Handle(ctx, req)
+	return json.Marshal(resp)
+}
+
+// serve answers a request. It never fails: every outcome is an answer.
+func (h *Handler) serve(ctx context.Context, r *request) answer {
+	start := time.Now()
+	cfg := h.Config.withDefaults()
+	cors := corsHeaders(r, &cfg)
+	if r.method == http.MethodOptions {
+		return h.preflight(r, cors)
+	}
+	if r.method != http.MethodPost {
+		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "use POST to send events"}, r.ctx.RequestID, cors)
+		a.headers["Allow"] = "OPTIONS, POST"
+		h.logRequest(r, a.status, 0, nil, start)
+		return a
+	}
+	body, rerr := decodeBody(r, &cfg)
+	var raws [][]byte
+	if rerr == nil {
+		raws, rerr = splitEvents(r, body, &cfg)
+	}
+	if rerr == nil {
+		for i, raw := range raws {
+			if len(raw) > cfg.MaxEventBytes {
+				rerr = tooLarge("event_too_large", "event %d is %d bytes, at most %d are taken", i, len(raw), cfg.MaxEventBytes)
+				break
+			}
+		}
+	}
+	if rerr != nil {
+		a := errorAnswer(rerr, r.ctx.RequestID, cors)
+		h.logRequest(r, a.status, 0, nil, start)
+		return a
+	}
+	now := h.now()
+	sc := r.ctx
+	sc.ReceivedAt = event.FormatTime(now)
+	if !r.received.IsZero() {
+		sc.ReceivedAt = event.FormatTime(r.received)
+	}
+	ctx, cancel := context.WithDeadline(ctx, h.deadline(ctx, r, start, &cfg))
+	defer cancel()
+	resp := h.process(ctx, raws, sc, &cfg, now)
+	status := statusOf(&resp)
+	a := jsonAnswer(status, resp, cors)
+	switch status {
+	case http.StatusTooManyRequests:
+		a.headers["Retry-After"] = "1"
+	case http.StatusServiceUnavailable:
+		a.headers["Retry-After"] = "5"
+	}
+	h.logRequest(r, status, len(raws), &resp, start)
+	return a
+}
+
+// deadline is when writing must stop: the earlier of the Lambda deadline and API Gateway's
+// integration timeout, counted from when API Gateway received the request (a cold start counts
+// against it), minus the safety margin.
+func (h *Handler) deadline(ctx context.Context, r *request, start time.Time, cfg *Config) time.Time {
+	from := start
+	if !r.received.IsZero() && r.received.Before(start) && start.Sub(r.received) < cfg.IntegrationTimeout {
+		from = r.received
+	}
+	d := from.Add(cfg.IntegrationTimeout)
+	if ld, ok := ctx.Deadline(); ok && ld.Before(d) {
+		d = ld
+	}
+	return d.Add(-cfg.SafetyMargin)
 }
 
 func (h *Handler) now() time.Time {
@@ -112,29 +203,59 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// process validates and writes the events of one request.
-func (h *Handler) process(ctx context.Context, raws []json.RawMessage, sc event.ServerContext) Response {
-	resp := Response{Results: make([]EventResult, len(raws))}
-	var recs []awsbatch.Record
-	var recIndex []int
-	var rejected []awsbatch.Record
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// process validates the events of one request, writes the valid ones to Kinesis and the
+// rejected ones to the failed-events stream (both at once), and collects every event's outcome.
+func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerContext, cfg *Config, now time.Time) Response {
+	resp := Response{RequestID: sc.RequestID, Results: make([]EventResult, len(raws))}
+	ctxJSON, _ := json.Marshal(sc) // a struct of strings always encodes
+	var recs, rejected []awsbatch.Record
+	var recIndex, rejIndex []int
+	budget := answerReasonsBudget
 	for i, raw := range raws {
+		res := h.Registry.ValidateJSON(raw, cfg.MaxErrors)
 		r := &resp.Results[i]
 		r.Index = i
-		id, reasons := h.validate(raw)
-		r.ID = id
-		if len(reasons) > 0 {
-			r.Status, r.Errors = StatusRejected, reasons
-			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, id, reasons, h.now())})
+		if len(res.Attrs.ID) <= maxEchoedID {
+			r.ID = res.Attrs.ID
+		}
+		if !res.Valid() {
+			r.Status = StatusRejected
+			// jsonschema/v5 reports the errors of an object's properties in map order; sorting
+			// them by location makes the same event always get the same answer.
+			slices.SortStableFunc(res.Reasons, func(a, b event.Reason) int {
+				return cmp.Or(strings.Compare(a.Location, b.Location), strings.Compare(a.Keyword, b.Keyword))
+			})
+			var used int
+			r.Errors, used, r.ErrorsTruncated = boundReasons(res.Reasons, budget)
+			budget = max(budget-used, 0)
+			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, now)})
+			rejIndex = append(rejIndex, i)
 			continue
 		}
-		rec, err := ingestRecord(raw, sc)
-		if err != nil {
-			r.Status, r.Errors = StatusRejected, []event.Reason{{Message: err.Error()}}
-			continue
-		}
-		recs = append(recs, awsbatch.Record{Data: rec, PartitionKey: partitionKey(raw)})
+		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
 		recIndex = append(recIndex, i)
+	}
+	// The records of all accepted events share one buffer: one allocation per request.
+	size := 0
+	for _, i := range recIndex {
+		size += ingestRecordSize(raws[i], ctxJSON)
+	}
+	buf := make([]byte, 0, size)
+	for j, i := range recIndex {
+		start := len(buf)
+		buf = appendIngestRecord(buf, raws[i], ctxJSON)
+		recs[j].Data = buf[start:len(buf):len(buf)]
+	}
+	var wg sync.WaitGroup
+	if len(rejected) > 0 {
+		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, &resp) })
 	}
 	if len(recs) > 0 {
 		for j, res := range h.Kinesis.Write(ctx, recs) {
@@ -144,10 +265,12 @@ func (h *Handler) process(ctx context.Context, raws []json.RawMessage, sc event.
 				continue
 			}
 			r.Status = StatusFailed
-			r.Errors = []event.Reason{{Keyword: res.ErrorCode, Message: "not written to the stream: " + res.ErrorMessage}}
-			h.logger().Warn("event not written", "index", recIndex[j], "error_code", res.ErrorCode, "error", res.ErrorMessage)
+			r.Errors = []event.Reason{{Keyword: clip(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
+			h.logger().Warn("event not written to the stream", "request_id", sc.RequestID, "index", recIndex[j], "id", r.ID,
+				"error_code", res.ErrorCode, "error", res.ErrorMessage, "attempts", res.Attempts)
 		}
 	}
+	wg.Wait()
 	for _, r := range resp.Results {
 		switch r.Status {
 		case StatusAccepted:
@@ -158,165 +281,141 @@ func (h *Handler) process(ctx context.Context, raws []json.RawMessage, sc event.
 			resp.Failed++
 		}
 	}
-	if h.Rejected != nil && len(rejected) > 0 {
-		for _, res := range h.Rejected.Write(ctx, rejected) {
-			if !res.OK {
-				h.logger().Error("rejected event not written to the failed-events stream", "error_code", res.ErrorCode, "error", res.ErrorMessage)
-			}
-		}
-	}
 	return resp
 }
 
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.Default()
-}
-
-// validate decodes one event and validates it; it returns the event's id when it has one.
-func (h *Handler) validate(raw json.RawMessage) (string, []event.Reason) {
-	if len(raw) > h.Config.MaxEventBytes {
-		return "", []event.Reason{{Keyword: "maxEventBytes", Message: fmt.Sprintf("event is %d bytes, at most %d are taken", len(raw), h.Config.MaxEventBytes)}}
-	}
-	res := h.Registry.ValidateJSON(raw, h.Config.MaxErrors)
-	return res.Attrs.ID, res.Reasons
-}
-
-// splitBody returns the events of a body: one JSON object, or a JSON array of them.
-func splitBody(body []byte) ([]json.RawMessage, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, fmt.Errorf("body is empty: send one CloudEvent or a JSON array of them")
-	}
-	switch body[0] {
-	case '{':
-		if !json.Valid(body) {
-			return nil, fmt.Errorf("body is not valid JSON")
+// setAside writes rejected events to the failed-events stream. When there is none, or it does not
+// take an event, the event is logged with its reasons instead: one error line per event, holding
+// the whole failed-event record when it fits a log line. The client's answer is the same either way.
+func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, resp *Response) {
+	if h.Rejected == nil {
+		for j, rec := range recs {
+			h.logger().Info("rejected event", "request_id", resp.RequestID, "index", index[j], "id", resp.Results[index[j]].ID, "record", loggable(rec.Data))
 		}
-		return []json.RawMessage{body}, nil
-	case '[':
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, fmt.Errorf("body is not a valid JSON array: %v", err)
+		return
+	}
+	for j, res := range h.Rejected.Write(ctx, recs) {
+		if res.OK {
+			continue
 		}
-		if len(raws) == 0 {
-			return nil, fmt.Errorf("body is an empty array")
-		}
-		return raws, nil
-	default:
-		return nil, fmt.Errorf("body must be a CloudEvent object or a JSON array of them")
+		h.logger().Error("rejected event not written to the failed-events stream", "request_id", resp.RequestID, "index", index[j],
+			"id", resp.Results[index[j]].ID, "error_code", res.ErrorCode, "error", res.ErrorMessage, "record", loggable(recs[j].Data))
 	}
 }
 
-// serverContext collects what API Gateway says about the request.
-func serverContext(req events.APIGatewayProxyRequest, now time.Time) event.ServerContext {
-	rc := req.RequestContext
-	received := now
-	if rc.RequestTimeEpoch > 0 {
-		received = time.UnixMilli(rc.RequestTimeEpoch)
+// maxLoggedRecord keeps a log line within CloudWatch Logs' 256 KiB event limit.
+const maxLoggedRecord = 200 << 10
+
+func loggable(rec []byte) string {
+	if len(rec) > maxLoggedRecord {
+		return fmt.Sprintf("(%d bytes, too large to log)", len(rec))
 	}
-	principal := rc.Identity.UserArn
-	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
-		principal = p
-	}
-	return event.ServerContext{
-		ReceivedAt: event.FormatTime(received),
-		RequestID:  rc.RequestID,
-		SourceIP:   rc.Identity.SourceIP,
-		UserAgent:  rc.Identity.UserAgent,
-		APIKeyID:   rc.Identity.APIKeyID,
-		Principal:  principal,
-		Stage:      rc.Stage,
-	}
+	return string(bytes.TrimRight(rec, "\n"))
 }
 
-// ingestRecord builds the Kinesis record of an accepted event without re-encoding the event.
-func ingestRecord(raw json.RawMessage, sc event.ServerContext) ([]byte, error) {
-	ctxJSON, err := json.Marshal(sc)
-	if err != nil {
-		return nil, fmt.Errorf("encode server context: %w", err)
+// logRequest writes the one line per invocation.
+func (h *Handler) logRequest(r *request, status, events int, resp *Response, start time.Time) {
+	attrs := []any{"request_id", r.ctx.RequestID, "status", status, "events", events, "duration_ms", time.Since(start).Milliseconds()}
+	if resp != nil {
+		attrs = append(attrs, "accepted", resp.Accepted, "rejected", resp.Rejected, "failed", resp.Failed)
 	}
-	var b bytes.Buffer
-	b.Grow(len(raw) + len(ctxJSON) + 48)
-	b.WriteString(`{"firelane":"` + event.FormatIngest + `","context":`)
-	b.Write(ctxJSON)
-	b.WriteString(`,"event":`)
-	b.Write(bytes.TrimSpace(raw))
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	h.logger().Info("request", attrs...)
 }
 
-// partitionKey keeps one subject's events in order: the event's subject, else its source. Kinesis
-// takes keys of 1 to 256 Unicode characters.
-func partitionKey(raw json.RawMessage) string {
-	var attrs struct {
-		Subject string `json:"subject"`
-		Source  string `json:"source"`
-	}
-	_ = json.Unmarshal(raw, &attrs) // the event was validated already
-	k := attrs.Subject
-	if k == "" {
-		k = attrs.Source
-	}
-	if r := []rune(k); len(r) > 256 {
-		k = string(r[:256])
-	}
-	if k == "" {
-		k = "-"
-	}
-	return k
-}
-
-func failedRecord(raw []byte, id string, reasons []event.Reason, now time.Time) []byte {
-	f := event.Failed{
-		Format: event.FormatFailed, Kind: event.KindRejected, Stage: "ingest",
-		FailedAt: event.FormatTime(now), EventID: id, Reasons: reasons, Original: raw,
-	}
-	var attrs struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(raw, &attrs) == nil {
-		f.EventType = attrs.Type
-	}
-	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return append(b, '\n') // Firehose concatenates records; the newline keeps S3 objects NDJSON
+// throttled are the error codes that mean "too much, too fast" rather than "unavailable".
+var throttled = map[string]bool{
+	"ProvisionedThroughputExceededException": true,
+	"ThrottlingException":                    true,
+	"LimitExceededException":                 true,
+	"KMSThrottlingException":                 true,
 }
 
 // statusOf maps the outcomes to the status code that tells the client what to do:
-// 200 every event accepted; 207 some accepted and the rest rejected (do not resend the rejected
-// ones unchanged); 400 every event rejected (do not retry); 503 some events could not be written
-// (retry those later; Retry-After says when).
-func statusOf(r Response) int {
+//   - 200: every event accepted.
+//   - 207: some accepted, the others rejected; do not resend the rejected ones unchanged.
+//   - 422: every event rejected; do not retry.
+//   - 429: some events failed because the stream is throttled; resend the failed ones after
+//     Retry-After.
+//   - 503: some events failed for another reason; resend the failed ones after Retry-After.
+func statusOf(r *Response) int {
+	if r.Failed > 0 {
+		for _, e := range r.Results {
+			if e.Status == StatusFailed && (len(e.Errors) == 0 || !throttled[e.Errors[0].Keyword]) {
+				return http.StatusServiceUnavailable
+			}
+		}
+		return http.StatusTooManyRequests
+	}
 	switch {
-	case r.Failed > 0:
-		return http.StatusServiceUnavailable
 	case r.Rejected == 0:
 		return http.StatusOK
 	case r.Accepted == 0:
-		return http.StatusBadRequest
+		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusMultiStatus
 	}
 }
 
-func jsonResponse(status int, body any) events.APIGatewayProxyResponse {
-	b, err := json.Marshal(body)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"response could not be encoded"}`)
+// preflight answers a CORS preflight request.
+func (h *Handler) preflight(r *request, cors map[string]string) answer {
+	if r.header("origin") == "" || r.header("access-control-request-method") == "" {
+		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "OPTIONS is for CORS preflight requests; use POST to send events"}, r.ctx.RequestID, cors)
+		a.headers["Allow"] = "OPTIONS, POST"
+		return a
 	}
-	resp := events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json"},
-		Body:       string(b),
+	if cors == nil {
+		return errorAnswer(&requestError{http.StatusForbidden, "origin_not_allowed", "this origin may not send events from a browser"}, r.ctx.RequestID, nil)
 	}
-	if status == http.StatusServiceUnavailable {
-		resp.Headers["Retry-After"] = "1"
+	cors["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+	if rh := r.header("access-control-request-headers"); rh != "" && isTokenList(rh) {
+		cors["Access-Control-Allow-Headers"] = clip(rh, 2048)
 	}
-	return resp
+	cors["Access-Control-Max-Age"] = "600"
+	return answer{status: http.StatusNoContent, headers: cors}
 }
 
-func errorResponse(status int, code, msg string) events.APIGatewayProxyResponse {
-	return jsonResponse(status, ErrorBody{Error: code, Message: strings.TrimSpace(msg)})
+// corsHeaders returns the CORS headers of an answer to a request from an allowed origin, nil
+// otherwise.
+func corsHeaders(r *request, cfg *Config) map[string]string {
+	origin := r.header("origin")
+	if origin == "" || len(cfg.AllowedOrigins) == 0 {
+		return nil
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if o == "*" {
+			return map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+		}
+		if strings.EqualFold(o, origin) {
+			return map[string]string{"Access-Control-Allow-Origin": o, "Vary": "Origin", "Access-Control-Expose-Headers": "Retry-After"}
+		}
+	}
+	return nil
+}
+
+// isTokenList reports whether s is a comma-separated list of HTTP header names, so that echoing it
+// cannot inject anything into a response header.
+func isTokenList(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == ',' || c == ' ' || c == '-' || c == '_' || c == '.' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonAnswer(status int, body any, cors map[string]string) answer {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"the answer could not be encoded"}`)
+	}
+	headers := map[string]string{"Content-Type": "application/json"}
+	for k, v := range cors {
+		headers[k] = v
+	}
+	return answer{status: status, headers: headers, body: b}
+}
+
+func errorAnswer(e *requestError, requestID string, cors map[string]string) answer {
+	return jsonAnswer(e.status, ErrorBody{Error: e.code, Message: e.msg, RequestID: requestID}, cors)
 }

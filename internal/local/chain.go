@@ -83,9 +83,19 @@ func New(cfg Config) (*Chain, error) {
 	return c, nil
 }
 
-// Send hands one API request to the ingest function and returns its answer.
+// Send hands one REST API request to the ingest function and returns its answer.
 func (c *Chain) Send(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return c.Ingest.Handle(ctx, req)
+}
+
+// SendRequest hands one loaded request, REST or HTTP API, to the ingest function. An HTTP API
+// answer is returned in the REST shape: status code, headers and body.
+func (c *Chain) SendRequest(ctx context.Context, r Request) (events.APIGatewayProxyResponse, error) {
+	if r.V2 == nil {
+		return c.Ingest.Handle(ctx, r.Req)
+	}
+	resp, err := c.Ingest.HandleV2(ctx, *r.V2)
+	return events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Headers: resp.Headers, Body: resp.Body, IsBase64Encoded: resp.IsBase64Encoded}, err
 }
 
 // DrainReport says what a drain did.

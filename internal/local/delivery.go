@@ -62,8 +62,12 @@ type Delivery struct {
 	// ProcessorBufferBytes bounds the data of one transform invocation, as the processor's buffer
 	// size hint does (1 MiB by default).
 	ProcessorBufferBytes int
-	Sink                 Sink
-	Now                  func() time.Time
+	// MaxActivePartitions bounds the distinct prefixes one buffer (one flush) may write, as
+	// Firehose's active-partition quota does (500 by default, which 0 means). Records for further
+	// partitions go under the error prefix as partitioning-failed.
+	MaxActivePartitions int
+	Sink                Sink
+	Now                 func() time.Time
 
 	mu     sync.Mutex
 	buf    []buffered
@@ -163,6 +167,10 @@ func (d *Delivery) Flush(ctx context.Context) (Report, error) {
 		if err != nil {
 			return fail(r, "partitioning-failed", "DynamicPartitioning.MetadataExtractionFailed", err.Error())
 		}
+		if _, open := rep.ByPrefix[p]; !open && len(rep.ByPrefix) >= d.maxActivePartitions() {
+			return fail(r, "partitioning-failed", "DynamicPartitioning.ActivePartitionsLimitExceeded",
+				fmt.Sprintf("the buffer already has %d active partitions", len(rep.ByPrefix)))
+		}
 		add(p, data)
 		rep.Delivered++
 		rep.ByPrefix[p]++
@@ -218,6 +226,14 @@ func (d *Delivery) Flush(ctx context.Context) (Report, error) {
 	}
 	sort.Strings(rep.Objects)
 	return rep, nil
+}
+
+// maxActivePartitions is Firehose's default active-partition quota unless the stream sets one.
+func (d *Delivery) maxActivePartitions() int {
+	if d.MaxActivePartitions > 0 {
+		return d.MaxActivePartitions
+	}
+	return 500
 }
 
 // invocations splits records into transform invocations of at most ProcessorBufferBytes of data.

@@ -13,14 +13,17 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Request is one API request to send, with the file it came from.
+// Request is one API request to send, with the file it came from: a REST API (v1) proxy request,
+// or an HTTP API (v2) request when V2 is set.
 type Request struct {
 	Name string
 	Req  events.APIGatewayProxyRequest
+	V2   *events.APIGatewayV2HTTPRequest
 }
 
 // LoadRequests reads API requests from files and directories (only *.json and *.ndjson files of a
-// directory, sorted). A file holds an API Gateway REST proxy request (an object with httpMethod), a
+// directory, sorted). A file holds an API Gateway REST proxy request (an object with httpMethod), an
+// HTTP API request (version "2.0" with a routeKey), a
 // CloudEvent or a JSON array of them (sent as one request), or NDJSON events (sent 500 to a
 // request).
 func LoadRequests(paths []string) ([]Request, error) {
@@ -75,8 +78,17 @@ func requestsOf(name string, b []byte) ([]Request, error) {
 	}
 	var probe struct {
 		HTTPMethod *string `json:"httpMethod"`
+		Version    string  `json:"version"`
+		RouteKey   *string `json:"routeKey"`
 	}
 	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '{' && json.Unmarshal(t, &probe) == nil && probe.Version == "2.0" && probe.RouteKey != nil {
+		var req events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(t, &req); err != nil {
+			return nil, fmt.Errorf("decode API Gateway HTTP API request: %w", err)
+		}
+		return []Request{{Name: name, V2: &req}}, nil
+	}
 	if len(t) > 0 && t[0] == '{' && json.Unmarshal(t, &probe) == nil && probe.HTTPMethod != nil {
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(t, &req); err != nil {

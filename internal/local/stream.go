@@ -51,7 +51,7 @@ func (s *Stream) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, _ 
 			InvokeIdentityArn: "arn:aws:iam::123456789012:role/enrich",
 			Kinesis: events.KinesisRecord{
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: s.Now().UTC().Truncate(time.Millisecond)},
-				Data: append([]byte(nil), r.Data...), KinesisSchemaVersion: "1.0",
+				Data:                        append([]byte(nil), r.Data...), KinesisSchemaVersion: "1.0",
 				PartitionKey: aws.ToString(r.PartitionKey), SequenceNumber: seq,
 			},
 		})

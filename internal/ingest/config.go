@@ -1,0 +1,137 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config holds the edge's settings. A zero field takes its value from [DefaultConfig], so a
+// partial Config is usable as it is; [Config.Check] says whether the result is within the limits.
+type Config struct {
+	// MaxBodyBytes is the largest request body, after base64 decoding and before decompression.
+	MaxBodyBytes int
+	// MaxDecodedBytes is the largest body after Content-Encoding is undone: a gzip bomb stops here.
+	MaxDecodedBytes int
+	// MaxEvents is the most events one request may carry.
+	MaxEvents int
+	// MaxEventBytes is the largest event, as received. It may not exceed [MaxEventBytesLimit].
+	MaxEventBytes int
+	// MaxErrors is the most validation errors reported per rejected event; at most [MaxErrorsLimit].
+	MaxErrors int
+	// PartitionKey lists the event attributes tried in order for the Kinesis partition key; the
+	// first non-empty one is used. Known attributes: subject, source, type, id.
+	PartitionKey []string
+	// AllowedOrigins are the web origins (such as https://shop.example.com) that may send events
+	// from a browser; "*" allows any origin. Empty: no CORS headers are sent.
+	AllowedOrigins []string
+	// IntegrationTimeout is API Gateway's integration timeout: the answer must be given within it,
+	// counted from when API Gateway received the request.
+	IntegrationTimeout time.Duration
+	// SafetyMargin is kept free before the earlier of the Lambda deadline and the integration
+	// timeout, so that the answer gets out before API Gateway gives up with a 504 (which makes the
+	// client resend events that may already be in the stream).
+	SafetyMargin time.Duration
+}
+
+// Hard limits that a configuration may not exceed.
+const (
+	// MaxEventBytesLimit keeps every accepted event deliverable downstream. A rejected event goes
+	// to Firehose base64-encoded (4/3 of its size) with its reasons (at most reasonsBudget), which
+	// must fit Firehose's 1,000 KiB record; 700 KiB gives 933 KiB plus 32 KiB of reasons. The same
+	// bound leaves about 300 KiB for ingest's context (at most a few KiB) within Kinesis' 1 MiB
+	// record, and for what enrich adds within Firehose's 1,000 KiB record.
+	MaxEventBytesLimit = 700 << 10
+	// MaxErrorsLimit bounds the errors of one rejected event.
+	MaxErrorsLimit = 100
+	// maxBodyLimit is Lambda's 6 MB limit on a synchronous invocation's payload; API Gateway's
+	// own limit (10 MB) is higher.
+	maxBodyLimit = 6 << 20
+)
+
+// DefaultConfig is the configuration used for every field left zero.
+var DefaultConfig = Config{
+	MaxBodyBytes:       maxBodyLimit,
+	MaxDecodedBytes:    16 << 20,
+	MaxEvents:          500,
+	MaxEventBytes:      MaxEventBytesLimit,
+	MaxErrors:          10,
+	PartitionKey:       []string{"subject", "source"},
+	IntegrationTimeout: 29 * time.Second,
+	SafetyMargin:       time.Second,
+}
+
+// partitionAttrs are the attributes a partition key can be taken from.
+var partitionAttrs = map[string]bool{"subject": true, "source": true, "type": true, "id": true}
+
+// withDefaults fills every zero field from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if c.MaxDecodedBytes <= 0 {
+		c.MaxDecodedBytes = d.MaxDecodedBytes
+	}
+	if c.MaxEvents <= 0 {
+		c.MaxEvents = d.MaxEvents
+	}
+	if c.MaxEventBytes <= 0 {
+		c.MaxEventBytes = d.MaxEventBytes
+	}
+	if c.MaxErrors <= 0 {
+		c.MaxErrors = d.MaxErrors
+	}
+	if len(c.PartitionKey) == 0 {
+		c.PartitionKey = d.PartitionKey
+	}
+	if c.IntegrationTimeout <= 0 {
+		c.IntegrationTimeout = d.IntegrationTimeout
+	}
+	if c.SafetyMargin <= 0 {
+		c.SafetyMargin = d.SafetyMargin
+	}
+	return c
+}
+
+// Check reports every way c (with its zero fields defaulted) exceeds what the edge can honour.
+// The function's init fails with this error.
+func (c Config) Check() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.MaxBodyBytes > maxBodyLimit {
+		errs = append(errs, fmt.Errorf("max body bytes %d exceeds Lambda's payload limit of %d", c.MaxBodyBytes, maxBodyLimit))
+	}
+	if c.MaxEventBytes > MaxEventBytesLimit {
+		errs = append(errs, fmt.Errorf("max event bytes %d exceeds %d, above which an event may not be deliverable downstream", c.MaxEventBytes, MaxEventBytesLimit))
+	}
+	if c.MaxErrors > MaxErrorsLimit {
+		errs = append(errs, fmt.Errorf("max errors %d exceeds %d", c.MaxErrors, MaxErrorsLimit))
+	}
+	for _, a := range c.PartitionKey {
+		if !partitionAttrs[a] {
+			errs = append(errs, fmt.Errorf("partition key attribute %q is not one of subject, source, type, id", a))
+		}
+	}
+	for _, o := range c.AllowedOrigins {
+		if o != "*" && !strings.Contains(o, "://") {
+			errs = append(errs, fmt.Errorf("allowed origin %q is neither \"*\" nor scheme://host[:port]", o))
+		}
+	}
+	if c.SafetyMargin >= c.IntegrationTimeout {
+		errs = append(errs, fmt.Errorf("safety margin %s leaves no time within the integration timeout %s", c.SafetyMargin, c.IntegrationTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// SplitList splits a comma-separated setting into its trimmed, non-empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

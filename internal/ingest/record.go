@@ -1,0 +1,128 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+
+	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/schema"
+)
+
+const (
+	ingestHead = `{"firelane":"` + event.FormatIngest + `","context":`
+	ingestMid  = `,"event":`
+)
+
+// appendIngestRecord appends the Kinesis record of an accepted event to b: the format marker, the
+// server context (encoded once for the whole request) and the event exactly as received.
+func appendIngestRecord(b, raw, ctxJSON []byte) []byte {
+	b = append(b, ingestHead...)
+	b = append(b, ctxJSON...)
+	b = append(b, ingestMid...)
+	b = append(b, raw...)
+	return append(b, '}')
+}
+
+// ingestRecordSize is the length of the record appendIngestRecord builds.
+func ingestRecordSize(raw, ctxJSON []byte) int {
+	return len(ingestHead) + len(ctxJSON) + len(ingestMid) + len(raw) + 1
+}
+
+// maxPartitionKey is Kinesis' limit on a partition key: 256 Unicode characters.
+const maxPartitionKey = 256
+
+// partitionKey returns the first non-empty attribute that keys lists, cut to 256 characters;
+// with none, the event's id, and "-" for an event with no id either (Kinesis needs a key).
+func partitionKey(a schema.Attrs, keys []string) string {
+	k := ""
+	for _, name := range keys {
+		switch name {
+		case "subject":
+			k = a.Subject
+		case "source":
+			k = a.Source
+		case "type":
+			k = a.Type
+		case "id":
+			k = a.ID
+		}
+		if k != "" {
+			break
+		}
+	}
+	if k == "" {
+		k = a.ID
+	}
+	if k == "" {
+		return "-"
+	}
+	if utf8.RuneCountInString(k) > maxPartitionKey {
+		n := 0
+		for i := range k {
+			if n == maxPartitionKey {
+				k = k[:i]
+				break
+			}
+			n++
+		}
+	}
+	return k
+}
+
+// Bounds on what a rejected event's reasons may take, in the answer and in the failed-event record.
+const (
+	maxLocation = 256
+	maxKeyword  = 64
+	maxMessage  = 512
+	// reasonsBudget bounds the reasons of one failed-event record (see MaxEventBytesLimit).
+	reasonsBudget = 32 << 10
+	// answerReasonsBudget bounds the reasons of one answer: past it, each further rejected event
+	// reports its first reason only, so that the answer stays far below Lambda's 6 MB.
+	answerReasonsBudget = 256 << 10
+	// maxEchoedID is the longest event id an answer repeats; a longer one is not repeated.
+	maxEchoedID = 256
+)
+
+// boundReasons clips every reason's fields and keeps reasons while they fit budget; the first
+// reason is always kept. It returns the reasons, their size and whether any were left out.
+func boundReasons(rs []event.Reason, budget int) ([]event.Reason, int, bool) {
+	out := make([]event.Reason, 0, len(rs))
+	size := 0
+	for i, r := range rs {
+		r = event.Reason{Location: clipMark(r.Location, maxLocation), Keyword: clipMark(r.Keyword, maxKeyword), Message: clipMark(r.Message, maxMessage)}
+		n := len(r.Location) + len(r.Keyword) + len(r.Message) + 48
+		if i > 0 && size+n > budget {
+			return out, size, true
+		}
+		out = append(out, r)
+		size += n
+	}
+	return out, size, false
+}
+
+// clipMark cuts s to about n bytes and marks the cut.
+func clipMark(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return clip(s, n-3) + "…"
+}
+
+// failedRecord builds the failed-event envelope of a rejected event, newline-terminated so that
+// the S3 objects Firehose writes are NDJSON.
+func failedRecord(raw []byte, a schema.Attrs, reasons []event.Reason, now time.Time) []byte {
+	reasons, _, _ = boundReasons(reasons, reasonsBudget)
+	f := event.Failed{
+		Format: event.FormatFailed, Kind: event.KindRejected, Stage: "ingest",
+		FailedAt: event.FormatTime(now), EventID: clip(a.ID, maxEchoedID), EventType: clip(a.Type, maxEchoedID),
+		Reasons: reasons, Original: raw,
+	}
+	var b bytes.Buffer
+	b.Grow(len(raw)*4/3 + 512)
+	enc := json.NewEncoder(&b) // Encode ends the record with the newline
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(f) // a Failed of strings and bytes always encodes
+	return b.Bytes()
+}
