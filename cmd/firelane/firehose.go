@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/firelane/firelane/internal/cfn"
+	"github.com/firelane/firelane/internal/firehoselocal"
+	"github.com/firelane/firelane/internal/lambdarun"
+)
+
+func init() {
+	register("firehose", "serve the template's delivery streams on loopback, writing to a local S3 (moto)", runFirehose)
+}
+
+func runFirehose(args []string) error {
+	fs := flag.NewFlagSet("firehose", flag.ContinueOnError)
+	template := fs.String("template", "template.yaml", "SAM template whose delivery streams to serve")
+	stack := fs.String("stack", "firelane", "stack name the template's names are resolved with")
+	overrides := fs.String("parameter-overrides", "", "template parameters: 'Key=Value Key=Value'")
+	listen := fs.String("listen", "127.0.0.1:4573", "address of the Firehose API (loopback)")
+	s3URL := fs.String("s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3 endpoint, e.g. a moto_server (default $AWS_ENDPOINT_URL_S3)")
+	bucket := fs.String("bucket", "", "bucket to deliver to")
+	create := fs.Bool("create-bucket", false, "create the bucket first")
+	interval := fs.Duration("interval", 0, "flush interval instead of the template's (e.g. 5s for quick local runs)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: firelane firehose -bucket NAME -s3-endpoint URL [flags]\n\n"+
+			"Serves PutRecord and PutRecordBatch for every delivery stream of the template. Records are\n"+
+			"buffered by the template's size and interval hints, transformed by the transform function\n"+
+			"(built and run under the Lambda Runtime Interface Emulator), partitioned with the\n"+
+			"template's prefixes and written GZIPped to the bucket. Point functions at it with\n"+
+			"AWS_ENDPOINT_URL_FIREHOSE. Ctrl-C flushes what is buffered and stops.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *bucket == "" || *s3URL == "" {
+		fs.Usage()
+		return fmt.Errorf("-bucket and -s3-endpoint are required")
+	}
+	params, err := parseOverrides(*overrides)
+	if err != nil {
+		return err
+	}
+	tpl, err := cfn.Load(*template)
+	if err != nil {
+		return err
+	}
+	configs, err := firehoselocal.FromTemplate(tpl, *stack, params)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+	})}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(*s3URL); o.UsePathStyle = true })
+	if *create {
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(*bucket)}); err != nil {
+			return fmt.Errorf("create bucket %s: %w", *bucket, err)
+		}
+	}
+	srv := &firehoselocal.Server{Streams: map[string]*firehoselocal.Stream{}}
+	transforms := map[string]*lambdarun.Instance{}
+	for _, c := range configs {
+		if *interval > 0 {
+			c.Interval = *interval
+		}
+		id := c.TransformID
+		if c.HasTransform {
+			transforms[id] = nil
+		}
+		invoke := func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+			return firehoselocal.InvokeURL(transforms[id].URL)(ctx, ev)
+		}
+		st, err := firehoselocal.NewStream(c, firehoselocal.S3Sink{API: client, Bucket: *bucket, GZIP: c.GZIP}, invoke)
+		if err != nil {
+			return err
+		}
+		srv.Streams[c.Name] = st
+	}
+	if err := srv.Start(*listen); err != nil {
+		return err
+	}
+	defer srv.Close()
+	root, err := filepath.Abs(filepath.Dir(*template))
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "firelane-firehose-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rie, err := lambdarun.BuildEmulator(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+	for id := range transforms {
+		spec, err := lambdarun.FunctionSpec(tpl, id, *stack, params)
+		if err != nil {
+			return err
+		}
+		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = srv.URL()
+		boot, err := lambdarun.Build(ctx, root, spec.Package, filepath.Join(dir, id))
+		if err != nil {
+			return err
+		}
+		in, err := lambdarun.Start(ctx, lambdarun.Config{Emulator: rie, Bootstrap: boot, Name: spec.Name, Env: spec.Env, MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: os.Stderr})
+		if err != nil {
+			return err
+		}
+		defer in.Stop()
+		transforms[id] = in
+	}
+	for _, c := range configs {
+		fmt.Fprintf(os.Stderr, "delivery stream %s: s3://%s/%s (buffer %d bytes or %s)\n", c.Name, *bucket, c.Prefix, c.BufferBytes, c.Interval)
+	}
+	fmt.Printf("AWS_ENDPOINT_URL_FIREHOSE=%s\n", srv.URL())
+	<-ctx.Done()
+	flushCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reports, err := srv.FlushAll(flushCtx)
+	for name, r := range reports {
+		fmt.Fprintf(os.Stderr, "%s: %d records, %d delivered, %d processing-failed, %d other failures\n", name, r.Records, r.Delivered, r.ProcessingFailed, r.OtherFailed)
+	}
+	return err
+}

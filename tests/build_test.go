@@ -1,0 +1,138 @@
+package tests
+
+import (
+	"debug/buildinfo"
+	"debug/elf"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firelane/firelane/internal/cfn"
+)
+
+// TestSAMBuild runs exactly what sam build runs for each function of template.yaml with
+// BuildMethod makefile (aws-lambda-builders' custom_make workflow): it copies CodeUri to a scratch
+// directory and there runs `make --makefile CodeUri/Makefile build-<LogicalId>` with ARTIFACTS_DIR
+// set. Each artifact must be a static linux/arm64 ELF named bootstrap, built from the function's
+// own main package with CGO_ENABLED=0 and -tags lambda.norpc.
+func TestSAMBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles three functions; skipped with -short")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	root := repoRoot(t)
+	tpl := loadTemplate(t)
+	ids := tpl.ResourcesOfType("AWS::Serverless::Function")
+	if len(ids) != 3 {
+		t.Fatalf("got functions %v, want ingest, enrich and transform", ids)
+	}
+	scratch := t.TempDir()
+	copyTree(t, root, scratch)
+	for _, id := range ids {
+		t.Run(id, func(t *testing.T) {
+			res, _ := tpl.Resource(id)
+			if got := cfn.Scalar(cfn.Path(res, "Metadata", "BuildMethod")); got != "makefile" {
+				t.Fatalf("BuildMethod: got %q, want makefile", got)
+			}
+			if got := cfn.Scalar(cfn.Path(res, "Properties", "CodeUri")); got != "." {
+				t.Fatalf("CodeUri: got %q, want . (the directory of go.mod and the Makefile)", got)
+			}
+			artifacts := t.TempDir()
+			cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-"+id)
+			cmd.Dir = scratch
+			cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+artifacts)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("make build-%s: %v\n%s", id, err, out)
+			}
+			checkArtifact(t, filepath.Join(artifacts, "bootstrap"), "github.com/firelane/firelane/functions/"+functionPackage(id))
+		})
+	}
+}
+
+// functionPackage maps a logical ID to its directory under functions/: IngestFunction is ingest.
+func functionPackage(id string) string {
+	return strings.ToLower(strings.TrimSuffix(id, "Function"))
+}
+
+func checkArtifact(t *testing.T, path, mainPkg string) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("artifact is not an ELF file: %v", err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("machine: got %v, want EM_AARCH64", f.Machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("artifact has a %v program header: it is not static", p.Type)
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("artifact needs shared libraries %v", libs)
+	}
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read build info: %v", err)
+	}
+	if info.Path != mainPkg {
+		t.Errorf("main package: got %s, want %s", info.Path, mainPkg)
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "-tags": "lambda.norpc"} {
+		if settings[k] != want {
+			t.Errorf("build setting %s: got %q, want %q", k, settings[k], want)
+		}
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode()&0o111 == 0 {
+		t.Errorf("bootstrap is not executable: %v", err)
+	}
+}
+
+// copyTree copies the repository as sam build copies CodeUri, leaving out VCS and build output.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && (rel == ".git" || rel == ".aws-sam" || rel == "lake" || rel == "bin") {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(target)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+	if err != nil {
+		t.Fatalf("copy the repository: %v", err)
+	}
+}

@@ -1,0 +1,232 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/firelane/firelane/internal/firehoselocal"
+	"github.com/firelane/firelane/internal/lambdarun"
+)
+
+// functionIDs are the template's functions, in the order the chain runs them.
+var functionIDs = []string{"IngestFunction", "EnrichFunction", "TransformFunction"}
+
+var built struct {
+	once       sync.Once
+	emulator   string
+	bootstraps map[string]string
+	err        error
+}
+
+// buildFunctions builds every function for this machine and the runtime emulator, once.
+func buildFunctions(t *testing.T) (emulator string, bootstraps map[string]string) {
+	t.Helper()
+	built.once.Do(func() {
+		ctx := context.Background()
+		root := repoRoot(t)
+		built.bootstraps = map[string]string{}
+		if built.emulator, built.err = lambdarun.BuildEmulator(ctx, root, buildDir); built.err != nil {
+			return
+		}
+		for _, id := range functionIDs {
+			dir := filepath.Join(buildDir, id)
+			var b string
+			if b, built.err = lambdarun.Build(ctx, root, lambdarun.PackageOf(id), dir); built.err != nil {
+				return
+			}
+			built.bootstraps[id] = b
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.emulator, built.bootstraps
+}
+
+// syncBuffer collects the functions' logs for a failing test's report.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// localAWS is moto (Kinesis, S3) plus the Firehose emulator and the three functions under the
+// runtime emulator, all on 127.0.0.1, configured from template.yaml.
+type localAWS struct {
+	moto     string
+	cfg      aws.Config
+	kinesis  *kinesis.Client
+	s3       *s3.Client
+	firehose *firehoselocal.Server
+	fns      map[string]*lambdarun.Instance
+	bucket   string
+	stream   string
+	logs     *syncBuffer
+}
+
+// startMoto starts moto_server on a free loopback port and stops it when the test ends.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	needPython(t, "moto.server")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer on %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func startLocalAWS(t *testing.T) *localAWS {
+	t.Helper()
+	emulator, bootstraps := buildFunctions(t)
+	ctx := t.Context()
+	la := &localAWS{moto: startMoto(t), fns: map[string]*lambdarun.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			s := la.logs.String()
+			if len(s) > 8000 {
+				s = s[len(s)-8000:]
+			}
+			t.Logf("functions' logs (tail):\n%s", s)
+		}
+	})
+	la.cfg = aws.Config{
+		Region: "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+		}),
+	}
+	la.kinesis = kinesis.NewFromConfig(la.cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(la.moto) })
+	la.s3 = s3.NewFromConfig(la.cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(la.moto); o.UsePathStyle = true })
+
+	tpl := loadTemplate(t)
+	ingest, err := lambdarun.FunctionSpec(tpl, "IngestFunction", "firelane", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la.stream = ingest.Env["STREAM_NAME"]
+	if _, err := la.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(la.stream), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatalf("create stream in moto: %v", err)
+	}
+	if _, err := la.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(la.bucket)}); err != nil {
+		t.Fatalf("create bucket in moto: %v", err)
+	}
+
+	// The HMAC key for "x-pii": "hash" values, in the secret the template generates.
+	enrich, err := lambdarun.FunctionSpec(tpl, "EnrichFunction", "firelane", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(la.cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(la.moto) })
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(enrich.Env["PII_KEY_SECRET_ID"]), SecretString: aws.String("firelane-test-pii-key")}); err != nil {
+		t.Fatalf("create the PII key secret %q in moto: %v", enrich.Env["PII_KEY_SECRET_ID"], err)
+	}
+
+	configs, err := firehoselocal.FromTemplate(tpl, "firelane", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la.firehose = &firehoselocal.Server{Streams: map[string]*firehoselocal.Stream{}}
+	for _, c := range configs {
+		// The template's buffers (64 MB, 60 s and more) would hold a test's few records for
+		// minutes: the test flushes explicitly instead, and the timer path is exercised by
+		// TestFirehoseBuffering.
+		c.Interval, c.BufferBytes = 0, 0
+		id := c.TransformID
+		transform := func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+			return firehoselocal.InvokeURL(la.fns[id].URL)(ctx, ev)
+		}
+		st, err := firehoselocal.NewStream(c, firehoselocal.S3Sink{API: la.s3, Bucket: la.bucket, GZIP: c.GZIP}, transform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		la.firehose.Streams[c.Name] = st
+	}
+	if err := la.firehose.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { la.firehose.Close() })
+
+	for _, id := range functionIDs {
+		spec, err := lambdarun.FunctionSpec(tpl, id, "firelane", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Env["AWS_ENDPOINT_URL_KINESIS"] = la.moto
+		spec.Env["AWS_ENDPOINT_URL_S3"] = la.moto
+		spec.Env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = la.moto
+		spec.Env["AWS_ENDPOINT_URL_SSM"] = la.moto
+		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = la.firehose.URL()
+		in, err := lambdarun.Start(ctx, lambdarun.Config{
+			Emulator: emulator, Bootstrap: bootstraps[id], Name: spec.Name, Env: spec.Env,
+			MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: la.logs,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(in.Stop)
+		la.fns[id] = in
+	}
+	return la
+}
+
+// invoke runs one invocation and fails the test on an emulator or function error.
+func (la *localAWS) invoke(t *testing.T, id string, payload []byte) []byte {
+	t.Helper()
+	res, err := la.fns[id].Invoke(t.Context(), payload)
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	if res.Err != nil {
+		t.Fatalf("%s: function error %v", id, res.Err)
+	}
+	return res.Payload
+}
