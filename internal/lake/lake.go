@@ -10,6 +10,7 @@ package lake
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,27 +42,80 @@ const FailedPrefix = "!{partitionKeyFromQuery:kind}/stage=!{partitionKeyFromQuer
 // FailedErrorPrefix is the error output prefix of the failed-events delivery stream.
 const FailedErrorPrefix = "errors/failed-events/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
 
-// MaxTypeLength is the longest event_type partition value; longer types are cut and suffixed.
+// MaxTypeLength is the longest partition value SafeValue returns. A longer value is cut and ends
+// in "-" and eight hex digits of a hash of the whole value, so that two long values that share a
+// prefix still land in different partitions.
 const MaxTypeLength = 200
 
-var unsafe = regexp.MustCompile(`[^a-z0-9._-]`)
-
-// SafeValue makes a partition value safe as one S3 key segment: lower-case letters, digits, '.',
-// '_' and '-' only, no "..", not empty, at most MaxTypeLength bytes. Values that had to change keep
-// their meaning readable but can never escape their prefix.
+// SafeValue makes v safe as one S3 key segment: it lower-cases ASCII letters, keeps digits, '_',
+// '-' and '.', and turns every other byte into '_'; a '.' that starts or ends the value or follows
+// another '.' becomes '_', so that neither "." nor ".." can appear as a segment or inside one; an
+// empty value becomes "_"; and a value longer than [MaxTypeLength] is cut and suffixed with a hash.
+// Whatever v holds ('/', "..", control characters, non-ASCII, megabytes), the result stays inside
+// the prefix it is put in. A value that is already safe is returned as is, without allocating.
 func SafeValue(v string) string {
-	v = unsafe.ReplaceAllString(strings.ToLower(v), "_")
-	for strings.Contains(v, "..") {
-		v = strings.ReplaceAll(v, "..", "_")
+	if isSafe(v) {
+		return v
 	}
-	v = strings.Trim(v, ".")
+	return string(appendSafe(nil, v))
+}
+
+// AppendSafeValue appends SafeValue(string(v)) to dst without allocating a string.
+func AppendSafeValue(dst, v []byte) []byte { return appendSafe(dst, v) }
+
+func isSafe(v string) bool {
+	if v == "" || len(v) > MaxTypeLength || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+		case c == '.':
+			if v[i-1] == '.' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func appendSafe[S string | []byte](dst []byte, v S) []byte {
+	if len(v) == 0 {
+		return append(dst, '_')
+	}
+	n := min(len(v), MaxTypeLength)
 	if len(v) > MaxTypeLength {
-		v = v[:MaxTypeLength]
+		n = MaxTypeLength - 9
 	}
-	if v == "" {
-		v = "_"
+	for i := 0; i < n; i++ {
+		c := v[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+		case c == '.':
+			if i == 0 || i == n-1 || dst[len(dst)-1] == '.' {
+				c = '_'
+			}
+		default:
+			c = '_'
+		}
+		dst = append(dst, c)
 	}
-	return v
+	if len(v) > MaxTypeLength {
+		h := uint32(2166136261) // FNV-1a, 32 bits
+		for i := 0; i < len(v); i++ {
+			h = (h ^ uint32(v[i])) * 16777619
+		}
+		const hexDigits = "0123456789abcdef"
+		dst = append(dst, '-')
+		for shift := 28; shift >= 0; shift -= 4 {
+			dst = append(dst, hexDigits[h>>uint(shift)&0xf])
+		}
+	}
+	return dst
 }
 
 // PartitionKeys returns the partition keys of an event of type typ and major version version that
@@ -70,7 +124,7 @@ func PartitionKeys(typ string, version int, received time.Time) map[string]strin
 	t := received.UTC()
 	return map[string]string{
 		KeyEventType:    SafeValue(typ),
-		KeyEventVersion: fmt.Sprint(version),
+		KeyEventVersion: strconv.Itoa(version),
 		KeyYear:         fmt.Sprintf("%04d", t.Year()),
 		KeyMonth:        fmt.Sprintf("%02d", t.Month()),
 		KeyDay:          fmt.Sprintf("%02d", t.Day()),

@@ -1,71 +1,578 @@
 package transform
 
 import (
-	"encoding/json"
-	"fmt"
+	"bytes"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/lake"
 )
 
-// Row is one lake row. Column names are stable: docs/lake.md documents them and the Athena table.
-type Row struct {
-	EventID      string          `json:"event_id"`
-	EventType    string          `json:"event_type"`
-	EventVersion int             `json:"event_version"`
-	EventTime    string          `json:"event_time"`
-	ReceivedAt   string          `json:"received_at"`
-	ArrivedAt    string          `json:"arrived_at,omitempty"`
-	ProcessedAt  string          `json:"processed_at,omitempty"`
-	Source       string          `json:"source"`
-	Subject      string          `json:"subject,omitempty"`
-	Fingerprint  string          `json:"fingerprint,omitempty"`
-	LatenessMS   *int64          `json:"lateness_ms,omitempty"`
-	RequestID    string          `json:"request_id,omitempty"`
-	SourceIP     string          `json:"source_ip,omitempty"`
-	UserAgent    string          `json:"user_agent,omitempty"`
-	APIKeyID     string          `json:"api_key_id,omitempty"`
-	Data         json.RawMessage `json:"data"`
+// Keys are the dynamic-partitioning keys of one lake row: see [lake.PartitionKeyNames].
+type Keys struct {
+	EventType    string    // the event type, made S3-key safe by [lake.SafeValue]
+	EventVersion int       // the major version of the event's data schema
+	Received     time.Time // when the pipeline received the event, in UTC
 }
 
-// Convert turns one delivery-stream record into its lake row and partition keys. arrival is
-// Firehose's approximate arrival time of the record, used as the receive time of events that carry
-// none (raw CloudEvents from a direct integration).
-func Convert(data []byte, arrival time.Time) (Row, map[string]string, error) {
-	env, err := event.DecodeRecord(data)
+// Map returns the keys as Firehose's metadata.partitionKeys holds them.
+func (k Keys) Map() map[string]string {
+	return lake.PartitionKeys(k.EventType, k.EventVersion, k.Received)
+}
+
+// appendJSON appends the keys as the JSON object of metadata.partitionKeys. Every value is made of
+// S3-safe characters, so none needs escaping.
+func (k Keys) appendJSON(dst []byte) []byte {
+	y, m, d := k.Received.Date()
+	dst = append(dst, `{"event_type":"`...)
+	dst = append(dst, k.EventType...)
+	dst = append(dst, `","event_version":"`...)
+	dst = appendInt(dst, int64(k.EventVersion))
+	dst = append(dst, `","year":"`...)
+	if y >= 0 && y <= 9999 {
+		dst = appendDigits(dst, y, 4)
+	} else {
+		dst = appendInt(dst, int64(y))
+	}
+	dst = append(dst, `","month":"`...)
+	dst = appendDigits(dst, int(m), 2)
+	dst = append(dst, `","day":"`...)
+	dst = appendDigits(dst, d, 2)
+	dst = append(dst, `","hour":"`...)
+	dst = appendDigits(dst, k.Received.Hour(), 2)
+	return append(dst, `"}`...)
+}
+
+// cloudEvent holds the attributes of one CloudEvent as slices of the record that carries it.
+type cloudEvent struct {
+	specVersion, id, source, typ, time, subject, dataSchema, dataBase64 jsonString
+
+	data []byte // the data member's raw value; nil when the event has none
+	high bool   // some string of the event holds non-ASCII bytes
+}
+
+// member is one member of an object: its key token's body and its raw value.
+type member struct {
+	key []byte
+	val []byte
+}
+
+// record holds what one pass over a delivery-stream record finds: the attributes of a bare
+// CloudEvent at the top level, and the members of a firelane stage record.
+type record struct {
+	top        cloudEvent
+	format     jsonString
+	event      cloudEvent
+	eventSet   bool  // the top level has an "event" object
+	eventErr   error // why the "event" object is not a CloudEvent
+	context    []byte
+	enrichment []byte
+	high       bool
+}
+
+// converter turns delivery-stream records into lake rows. It keeps its buffers between records so
+// that a row costs no allocation; it is not safe for concurrent use.
+type converter struct {
+	rec     record
+	scratch []byte
+	keyBuf  []byte
+	members []member
+	safe    map[string]string // raw event type -> safe partition value, a small cache
+
+	eventHour, receivedHour hourCache
+}
+
+// conversionError is why a record is not an event. Its message never quotes the record.
+type conversionError struct{ msg string }
+
+func (e *conversionError) Error() string { return e.msg }
+
+func failf(msg string) error { return &conversionError{msg} }
+
+// Row columns that the enrichment and server context cannot override.
+func reservedColumn(k []byte) bool {
+	switch string(k) {
+	case "event_id", "event_type", "event_version", "event_time", "received_at", "source", "subject", "data", "data_base64":
+		return true
+	}
+	return false
+}
+
+// appendRow appends the lake row of one delivery-stream record to dst. arrival is Firehose's
+// approximate arrival time of the record. typ is the event's type (valid until the next call).
+func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, keys Keys, typ []byte, err error) {
+	r := &c.rec
+	*r = record{}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return dst, keys, nil, failf("record is not a JSON object")
+	}
+	end, err := c.parseTop(data, i)
 	if err != nil {
-		return Row{}, nil, err
+		return dst, keys, nil, err
 	}
-	ce, err := event.Parse(env.Event)
-	if err != nil {
-		return Row{}, nil, err
+	if skipSpace(data, end) != len(data) {
+		return dst, keys, nil, synErr("data after the top-level value", end)
 	}
-	if errs := event.CheckEnvelope(ce); len(errs) > 0 {
-		return Row{}, nil, fmt.Errorf("invalid CloudEvent: %v", errs[0])
-	}
-	received := arrival.UTC()
-	row := Row{
-		EventID: ce.ID, EventType: ce.Type, EventVersion: ce.Version(),
-		Source: ce.Source, Subject: ce.Subject, Data: ce.Data,
-	}
-	if len(row.Data) == 0 {
-		row.Data = json.RawMessage("null")
-	}
-	if env.Context != nil {
-		c := env.Context
-		if t, err := time.Parse(time.RFC3339Nano, c.ReceivedAt); err == nil {
-			received = t.UTC()
+
+	ce := &r.top
+	received, haveReceived := time.Time{}, false
+	c.members = c.members[:0]
+	switch {
+	case !r.format.set && r.top.specVersion.set:
+		// A bare CloudEvent from a direct API Gateway integration: the arrival time is its receive time.
+	case !r.format.set:
+		return dst, keys, nil, failf("record is neither a firelane record nor a CloudEvent")
+	default:
+		format := c.text(r.format)
+		if string(format) != event.FormatIngest && string(format) != event.FormatEnriched {
+			return dst, keys, nil, failf("unknown firelane record format")
 		}
-		row.RequestID, row.SourceIP, row.UserAgent, row.APIKeyID = c.RequestID, c.SourceIP, c.UserAgent, c.APIKeyID
+		if !r.eventSet {
+			return dst, keys, nil, failf("firelane record has no event object")
+		}
+		if r.eventErr != nil {
+			return dst, keys, nil, r.eventErr
+		}
+		ce = &r.event
+		if string(format) == event.FormatIngest {
+			if r.context == nil {
+				return dst, keys, nil, failf("ingest record has no context")
+			}
+			received, haveReceived = c.collect(r.context, received, haveReceived)
+		} else {
+			if r.enrichment == nil {
+				return dst, keys, nil, failf("enriched record has no enrichment")
+			}
+			received, haveReceived = c.collectEnrichment(r.enrichment)
+		}
 	}
-	if e := env.Enrichment; e != nil {
-		row.ArrivedAt, row.ProcessedAt, row.Fingerprint, row.LatenessMS = e.ArrivedAt, e.ProcessedAt, e.Fingerprint, e.LatenessMS
+	if msg := checkEnvelope(c, ce); msg != "" {
+		return dst, keys, nil, failf("invalid CloudEvent: " + msg)
 	}
-	row.ReceivedAt = event.FormatTime(received)
-	row.EventTime = row.ReceivedAt
-	if t, ok, err := ce.EventTime(); ok && err == nil {
-		row.EventTime = event.FormatTime(t)
+	eventTime, hasTime := time.Time{}, false
+	if ce.time.set && len(ce.time.raw) > 0 {
+		t, ok := parseTime(c.text(ce.time))
+		if !ok {
+			return dst, keys, nil, failf("invalid CloudEvent: time: not an RFC 3339 timestamp")
+		}
+		eventTime, hasTime = t, true
 	}
-	return row, lake.PartitionKeys(ce.Type, row.EventVersion, received), nil
+	if !haveReceived {
+		received = arrival
+	}
+	received = received.UTC()
+	version := 1
+	if ce.dataSchema.set {
+		version = majorVersion(c.text(ce.dataSchema))
+	}
+	if !hasTime {
+		eventTime = received
+	}
+
+	start := len(dst)
+	dst = append(dst, `{"event_id":"`...)
+	dst = append(dst, ce.id.raw...)
+	dst = append(dst, `","event_type":"`...)
+	dst = append(dst, ce.typ.raw...)
+	dst = append(dst, `","event_version":`...)
+	dst = appendInt(dst, int64(version))
+	dst = append(dst, `,"event_time":"`...)
+	dst = c.eventHour.appendTime(dst, eventTime)
+	dst = append(dst, `","received_at":"`...)
+	dst = c.receivedHour.appendTime(dst, received)
+	dst = append(dst, `","source":"`...)
+	dst = append(dst, ce.source.raw...)
+	dst = append(dst, '"')
+	if ce.subject.set {
+		dst = append(dst, `,"subject":"`...)
+		dst = append(dst, ce.subject.raw...)
+		dst = append(dst, '"')
+	}
+	if ce.dataBase64.set {
+		dst = append(dst, `,"data_base64":"`...)
+		dst = append(dst, ce.dataBase64.raw...)
+		dst = append(dst, '"')
+	}
+	for _, m := range c.members {
+		dst = append(dst, ',', '"')
+		dst = append(dst, m.key...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, m.val...)
+	}
+	dst = append(dst, `,"data":`...)
+	if ce.data != nil {
+		dst = append(dst, ce.data...)
+	} else {
+		dst = append(dst, "null"...)
+	}
+	dst = append(dst, '}', '\n')
+	if (r.high || ce.high) && !utf8.Valid(dst[start:]) {
+		// Invalid UTF-8 can only sit inside strings (the scanner allows no other non-ASCII byte), so
+		// replacing each invalid byte with U+FFFD keeps the row valid JSON and readable by Athena,
+		// and gives the strings that encoding/json would decode.
+		fixed := fixUTF8(nil, dst[start:])
+		dst = append(dst[:start], fixed...)
+	}
+
+	typ = c.text(ce.typ)
+	keys = Keys{EventType: c.safeType(typ), EventVersion: version, Received: received}
+	return dst, keys, typ, nil
+}
+
+// fixUTF8 appends b to dst with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+func fixUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}
+
+// text returns the value of a string token: its raw body when it holds no escapes, else the body
+// unescaped into a scratch buffer that the next call reuses.
+func (c *converter) text(s jsonString) []byte {
+	if !s.esc {
+		return s.raw
+	}
+	c.scratch = unescape(c.scratch[:0], s.raw)
+	return c.scratch
+}
+
+func (c *converter) safeType(typ []byte) string {
+	if v, ok := c.safe[string(typ)]; ok {
+		return v
+	}
+	v := string(lake.AppendSafeValue(nil, typ))
+	if c.safe == nil {
+		c.safe = make(map[string]string)
+	}
+	if len(c.safe) < 256 {
+		c.safe[string(typ)] = v
+	}
+	return v
+}
+
+// checkEnvelope applies [event.CheckEnvelope]'s rules (except time, which the caller parses) and
+// returns every violation, or "" when there is none.
+func checkEnvelope(c *converter, ce *cloudEvent) string {
+	var msg string
+	add := func(s string) {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += s
+	}
+	switch {
+	case !ce.specVersion.set:
+		add("specversion: required attribute is missing")
+	case string(c.text(ce.specVersion)) != event.SpecVersion:
+		add("specversion: must be \"1.0\"")
+	}
+	if len(ce.id.raw) == 0 {
+		add("id: required attribute is missing or empty")
+	}
+	if len(ce.source.raw) == 0 {
+		add("source: required attribute is missing or empty")
+	}
+	if len(ce.typ.raw) == 0 {
+		add("type: required attribute is missing or empty")
+	}
+	return msg
+}
+
+// parseTop scans the top-level object of a record in one pass.
+func (c *converter) parseTop(s []byte, i int) (int, error) {
+	r := &c.rec
+	it := objectIter{s: s, i: i}
+	for {
+		key, _, more, err := it.next(c)
+		if err != nil || !more {
+			return it.i, err
+		}
+		var end int
+		switch string(key) {
+		case "firelane":
+			end, err = stringMember(&r.format, "firelane", s, it.i)
+		case "event":
+			if s[it.i] == '{' {
+				r.eventSet = true
+				r.event = cloudEvent{}
+				if end, err = parseEvent(s, it.i, it.depth, c, &r.event); err == nil {
+					break
+				}
+				// A bare CloudEvent may carry an extension named "event"; only a firelane
+				// record's event must be a CloudEvent.
+				r.eventErr = err
+			}
+			var high bool
+			end, high, err = skipValue(s, it.i, it.depth)
+			r.high = r.high || high
+		case "context", "enrichment":
+			var high bool
+			end, high, err = skipValue(s, it.i, it.depth)
+			r.high = r.high || high
+			if err == nil && s[it.i] == '{' {
+				if key[0] == 'c' {
+					r.context = s[it.i:end]
+				} else {
+					r.enrichment = s[it.i:end]
+				}
+			}
+		default:
+			end, err = r.top.member(key, s, it.i, it.depth)
+		}
+		if err != nil {
+			return 0, err
+		}
+		it.i = end
+	}
+}
+
+func parseEvent(s []byte, i, depth int, c *converter, ce *cloudEvent) (int, error) {
+	it := objectIter{s: s, i: i, depth: depth}
+	for {
+		key, _, more, err := it.next(c)
+		if err != nil || !more {
+			return it.i, err
+		}
+		if it.i, err = ce.member(key, s, it.i, it.depth); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// member scans one member of a CloudEvent.
+func (ce *cloudEvent) member(key []byte, s []byte, i, depth int) (int, error) {
+	var dst *jsonString
+	switch string(key) {
+	case "specversion":
+		dst = &ce.specVersion
+	case "id":
+		dst = &ce.id
+	case "source":
+		dst = &ce.source
+	case "type":
+		dst = &ce.typ
+	case "time":
+		dst = &ce.time
+	case "subject":
+		dst = &ce.subject
+	case "dataschema":
+		dst = &ce.dataSchema
+	case "data_base64":
+		dst = &ce.dataBase64
+	case "data":
+		end, high, err := skipValue(s, i, depth)
+		if err == nil {
+			ce.data = s[i:end]
+			ce.high = ce.high || high
+		}
+		return end, err
+	default:
+		end, high, err := skipValue(s, i, depth)
+		ce.high = ce.high || high
+		return end, err
+	}
+	if s[i] == '"' {
+		end, str, high, err := scanString(s, i)
+		if err == nil {
+			*dst = str
+			ce.high = ce.high || high
+		}
+		return end, err
+	}
+	return stringMember(dst, string(key), s, i)
+}
+
+// stringMember scans a member that must be a string or null. Like encoding/json, null leaves the
+// value as it was.
+func stringMember(dst *jsonString, name string, s []byte, i int) (int, error) {
+	switch s[i] {
+	case '"':
+		end, str, _, err := scanString(s, i)
+		if err == nil {
+			*dst = str
+		}
+		return end, err
+	case 'n':
+		end, _, err := literal(s, i, "null")
+		dst.null = true
+		return end, err
+	}
+	if _, _, err := skipValue(s, i, 0); err != nil {
+		return 0, err
+	}
+	return 0, failf("attribute " + name + " is not a string")
+}
+
+// objectIter walks the members of the object that starts at s[i]. After next reports a member,
+// i is the index of its value, and the caller sets i to the index after the value.
+type objectIter struct {
+	s       []byte
+	i       int
+	depth   int
+	started bool
+}
+
+// next moves to the next member and returns its key (unescaped into the converter's key buffer
+// when esc), or more=false at the end of the object.
+func (it *objectIter) next(c *converter) (key []byte, esc, more bool, err error) {
+	s, i := it.s, it.i
+	if !it.started {
+		it.started = true
+		if it.depth >= maxDepth {
+			return nil, false, false, errDepth
+		}
+		it.depth++
+		i = skipSpace(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			it.i = i + 1
+			return nil, false, false, nil
+		}
+	} else {
+		i = skipSpace(s, i)
+		if i >= len(s) {
+			return nil, false, false, synErr("unexpected end of input", i)
+		}
+		switch s[i] {
+		case ',':
+			i = skipSpace(s, i+1)
+		case '}':
+			it.i = i + 1
+			return nil, false, false, nil
+		default:
+			return nil, false, false, synErr("expected comma or end of object", i)
+		}
+	}
+	if i >= len(s) || s[i] != '"' {
+		return nil, false, false, synErr("expected object key", i)
+	}
+	end, tok, _, err := scanString(s, i)
+	if err != nil {
+		return nil, false, false, err
+	}
+	key = tok.raw
+	if tok.esc {
+		c.keyBuf = unescape(c.keyBuf[:0], tok.raw)
+		key = c.keyBuf
+	}
+	i = skipSpace(s, end)
+	if i >= len(s) || s[i] != ':' {
+		return nil, false, false, synErr("expected colon", i)
+	}
+	i = skipSpace(s, i+1)
+	if i >= len(s) {
+		return nil, false, false, synErr("unexpected end of input", i)
+	}
+	it.i = i
+	return key, tok.esc, true, nil
+}
+
+// collectEnrichment gathers the columns of an enrichment object (validated already): every member
+// but the reserved columns, then the members of its server context, flattened into the row. The
+// receive time is the enrichment's received_at, else its context's.
+func (c *converter) collectEnrichment(obj []byte) (received time.Time, ok bool) {
+	var ctx []byte
+	it := objectIter{s: obj}
+	for {
+		key, esc, more, err := it.next(c)
+		if err != nil || !more {
+			break
+		}
+		end, _, err := skipValue(obj, it.i, it.depth)
+		if err != nil {
+			break
+		}
+		switch string(key) {
+		case "context":
+			if obj[it.i] == '{' {
+				ctx = obj[it.i:end]
+			}
+		case "received_at":
+			if obj[it.i] == '"' {
+				_, str, _, _ := scanString(obj, it.i)
+				received, ok = parseTime(c.text(str))
+			}
+		default:
+			c.addMember(key, esc, obj[it.i:end])
+		}
+		it.i = end
+	}
+	if ctx != nil {
+		return c.collect(ctx, received, ok)
+	}
+	return received, ok
+}
+
+// collect gathers the columns of a server-context object (validated already), and its received_at
+// as the receive time unless ok says that one was found already.
+func (c *converter) collect(obj []byte, received time.Time, ok bool) (time.Time, bool) {
+	it := objectIter{s: obj}
+	for {
+		key, esc, more, err := it.next(c)
+		if err != nil || !more {
+			return received, ok
+		}
+		end, _, err := skipValue(obj, it.i, it.depth)
+		if err != nil {
+			return received, ok
+		}
+		if string(key) == "received_at" {
+			if !ok && obj[it.i] == '"' {
+				_, str, _, _ := scanString(obj, it.i)
+				received, ok = parseTime(c.text(str))
+			}
+		} else {
+			c.addMember(key, esc, obj[it.i:end])
+		}
+		it.i = end
+	}
+}
+
+// addMember adds a column unless its key names a reserved column or one added already. A key
+// written with escapes is left out: firelane's stages never write one, and it could spell a
+// reserved name.
+func (c *converter) addMember(key []byte, esc bool, val []byte) {
+	if esc || reservedColumn(key) {
+		return
+	}
+	for _, m := range c.members {
+		if bytes.Equal(m.key, key) {
+			return
+		}
+	}
+	c.members = append(c.members, member{key: key, val: val})
+}
+
+// majorVersion is [event.MajorVersion] over bytes.
+func majorVersion(ds []byte) int {
+	i := bytes.LastIndex(ds, []byte("/v"))
+	if i < 0 || i+2 == len(ds) || len(ds)-i > 11 {
+		return 1
+	}
+	n := 0
+	for _, c := range ds[i+2:] {
+		if c < '0' || c > '9' {
+			return 1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// Convert turns one delivery-stream record (an enriched record, an ingest record or a bare
+// CloudEvent) into its lake row, a newline-terminated JSON object, and its partition keys. arrival
+// is Firehose's approximate arrival time of the record: the receive time of an event whose record
+// carries none. The error says why the record is not an event, without quoting it.
+func Convert(data []byte, arrival time.Time) (row []byte, keys Keys, err error) {
+	var c converter
+	row, keys, _, err = c.appendRow(nil, data, arrival)
+	return row, keys, err
 }

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/firelane/firelane/internal/transform"
+)
+
+func init() {
+	benchmarks["transform"] = benchTransform
+}
+
+// benchTransform measures the transform as Lambda bills it: one invocation is the payload's bytes
+// in and the response's bytes out. It prints one line per workload file in the peers' format, the
+// peak memory of a 6 MB invocation measured in a fresh process, and, with -peers, the transform
+// peers' lines from the same minute with the speed-ups.
+func benchTransform(args []string) error {
+	fs := flag.NewFlagSet("bench transform", flag.ContinueOnError)
+	dir := fs.String("workload", filepath.Join("..", "shared", "workload", "out"), "folder of the shared workload")
+	peers := fs.String("peers", "", "folder of the peers (../shared/peers) to run in the same minute; empty runs none")
+	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
+	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
+	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	runtime.GOMAXPROCS(*procs)
+	if *peak != "" {
+		return peakChild(*peak)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{filepath.Join(*dir, "firehose-1mb.json"), filepath.Join(*dir, "firehose-3mb.json")}
+	}
+	fmt.Printf("# %s, GOMAXPROCS=%d, %d CPUs, load average %s\n", runtime.Version(), *procs, runtime.NumCPU(), loadAverage())
+	best := map[string]time.Duration{}
+	for _, f := range files {
+		d, err := benchFile(f, *reps)
+		if err != nil {
+			return err
+		}
+		best[filepath.Base(f)] = d
+	}
+	if err := benchPeak(files[len(files)-1], *procs); err != nil {
+		return err
+	}
+	if *peers != "" {
+		return runPeers(*peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
+	}
+	return nil
+}
+
+// quietTransform is the handler as functions/transform configures it, logging nowhere.
+func quietTransform() *transform.Handler {
+	return &transform.Handler{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ReuseResponse: true}
+}
+
+func benchFile(path string, reps int) (time.Duration, error) {
+	payload, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read workload (run from the repository root, with ../shared beside it): %w", err)
+	}
+	h := quietTransform()
+	ctx := context.Background()
+	out, err := h.Invoke(ctx, payload)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	var resp struct {
+		Records []struct {
+			Result string `json:"result"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return 0, fmt.Errorf("%s: response: %w", path, err)
+	}
+	ok := 0
+	for _, r := range resp.Records {
+		if r.Result == transform.ResultOk {
+			ok++
+		}
+	}
+	n := len(resp.Records)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	best := time.Duration(1<<63 - 1)
+	for range reps {
+		start := time.Now()
+		if _, err := h.Invoke(ctx, payload); err != nil {
+			return 0, err
+		}
+		best = min(best, time.Since(start))
+	}
+	runtime.ReadMemStats(&after)
+	fmt.Printf("firelane=transform input=%s records=%d ok=%d payload_bytes=%d response_bytes=%d best_ms=%.2f records_per_s=%.0f mb_per_s=%.1f allocs_per_record=%.4f\n",
+		filepath.Base(path), n, ok, len(payload), len(out), best.Seconds()*1000, float64(n)/best.Seconds(),
+		float64(len(payload))/best.Seconds()/1e6, float64(after.Mallocs-before.Mallocs)/float64(reps*max(n, 1)))
+	return best, nil
+}
+
+// benchPeak builds an invocation of about 6 MB from the records of path and measures, in a fresh
+// process, the peak resident memory of receiving it and invoking the handler on it three times:
+// what Lambda reports as Max Memory Used.
+func benchPeak(path string, procs int) error {
+	payload, records, err := sixMegabytes(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp("", "firelane-6mb-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(payload); err != nil {
+		return err
+	}
+	tmp.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(procs), "-peak-child", tmp.Name())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("peak memory child: %w", err)
+	}
+	fmt.Printf("firelane=transform input=%s records=%d payload_bytes=%d %s", "6mb-invocation", records, len(payload), out)
+	return nil
+}
+
+// sixMegabytes repeats the records of the Firehose event in path, with fresh ids, until the
+// event is as large as it can be under 6,000,000 bytes.
+func sixMegabytes(path string) ([]byte, int, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ev struct {
+		InvocationID      string            `json:"invocationId"`
+		DeliveryStreamArn string            `json:"deliveryStreamArn"`
+		Region            string            `json:"region"`
+		Records           []json.RawMessage `json:"records"`
+	}
+	if err := json.Unmarshal(src, &ev); err != nil || len(ev.Records) == 0 {
+		return nil, 0, fmt.Errorf("%s is not a Firehose event with records: %v", path, err)
+	}
+	idPattern := regexp.MustCompile(`"recordId":\s*"[^"]*"`)
+	var body bytes.Buffer
+	size, n := 200, 0
+	for i := 0; ; i++ {
+		rec := idPattern.ReplaceAll(ev.Records[i%len(ev.Records)], []byte(fmt.Sprintf(`"recordId":"%056d"`, i)))
+		if size+len(rec)+1 > 6_000_000 {
+			break
+		}
+		if n > 0 {
+			body.WriteByte(',')
+		}
+		body.Write(rec)
+		size += len(rec) + 1
+		n++
+	}
+	payload := fmt.Sprintf(`{"invocationId":%q,"deliveryStreamArn":%q,"region":%q,"records":[%s]}`, ev.InvocationID, ev.DeliveryStreamArn, ev.Region, body.Bytes())
+	return []byte(payload), n, nil
+}
+
+func peakChild(path string) error {
+	payload, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	// The response of a full 6 MB invocation exceeds the limit: the overflow goes to a Firehose
+	// that acknowledges every record, as a healthy delivery stream does.
+	h := quietTransform()
+	h.Firehose = ackingFirehose{}
+	var outBytes int
+	best := time.Duration(1<<63 - 1)
+	for range 3 {
+		start := time.Now()
+		out, err := h.Invoke(context.Background(), payload)
+		if err != nil {
+			return err
+		}
+		best = min(best, time.Since(start))
+		outBytes = len(out)
+	}
+	hwm := "unknown"
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		if m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status); m != nil {
+			kb, _ := strconv.Atoi(string(m[1]))
+			hwm = fmt.Sprintf("%.1f", float64(kb)/1024)
+		}
+	}
+	fmt.Printf("response_bytes=%d best_ms=%.2f peak_rss_mb=%s (overflow re-ingested into an in-process fake)\n", outBytes, best.Seconds()*1000, hwm)
+	return nil
+}
+
+// ackingFirehose is a PutRecordBatch that acknowledges every record.
+type ackingFirehose struct{}
+
+func (ackingFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
+	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}
+	for i := range out.RequestResponses {
+		out.RequestResponses[i].RecordId = aws.String(strconv.Itoa(i))
+	}
+	return out, nil
+}
+
+var bestMS = regexp.MustCompile(`best_ms=([0-9.]+)`)
+
+// runPeers runs the Python and Node transform peers on path and prints their lines and how many
+// times faster the transform was.
+func runPeers(dir, path string, ours time.Duration) error {
+	for _, p := range []struct{ name, cmd, script string }{
+		{"python-blueprint", "python3", "transform.py"},
+		{"node-blueprint", "node", "transform.mjs"},
+	} {
+		out, err := exec.Command(p.cmd, filepath.Join(dir, p.script), path, "5").Output()
+		if err != nil {
+			fmt.Printf("peer=%s failed: %v\n", p.name, err)
+			continue
+		}
+		line := strings.TrimSpace(string(out))
+		fmt.Println(line)
+		if m := bestMS.FindStringSubmatch(line); m != nil {
+			ms, _ := strconv.ParseFloat(m[1], 64)
+			fmt.Printf("speedup vs %s: %.1fx\n", p.name, ms/(ours.Seconds()*1000))
+		}
+	}
+	return nil
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
