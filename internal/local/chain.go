@@ -59,10 +59,14 @@ func New(cfg Config) (*Chain, error) {
 	if c.batchSize <= 0 {
 		c.batchSize = 100
 	}
-	c.Transform = &transform.Handler{Logger: log.With("function", "transform")}
-	c.Events = &Delivery{Name: DeliveryStreamName, Prefix: lake.EventsPrefix, ErrorPrefix: lake.EventsErrorPrefix, Transform: c.Transform.Handle, Sink: cfg.Sink}
+	c.Events = &Delivery{Name: DeliveryStreamName, Prefix: lake.EventsPrefix, ErrorPrefix: lake.EventsErrorPrefix, Sink: cfg.Sink}
+	// The transform hands what does not fit in its 6 MB response back to its own stream, as it does
+	// when deployed; the next flush delivers it.
+	c.Transform = &transform.Handler{Logger: log.With("function", "transform"), Firehose: c.Events}
+	c.Events.Transform = c.Transform.Handle
 	c.Failed = &Delivery{Name: FailedStreamName, Prefix: lake.FailedPrefix, ErrorPrefix: lake.FailedErrorPrefix, QueryKeys: []string{"kind", "stage"}, Sink: cfg.Sink}
 	retry := awsbatch.Retry{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
+	c.Transform.Retry = retry
 	kw, err := awsbatch.NewKinesisWriter(c.Stream, StreamName, retry)
 	if err != nil {
 		return nil, err
