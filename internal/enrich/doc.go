@@ -1,13 +1,24 @@
 // Package enrich is firelane's stream consumer: it takes the Kinesis event that Lambda's event
-// source mapping delivers, adds server-side context to every event (timestamps, fingerprint, schema,
-// privacy handling) and writes the enriched records to Firehose.
+// source mapping delivers, runs every record through an ordered chain of enrichments (timestamps,
+// client, network, identity, schema, privacy; see [Config]) and writes the enriched records to the
+// events delivery stream with Firehose PutRecordBatch.
 //
-// Contract: the handler answers with a KinesisEventResponse. A record that can never be processed
-// (a poison record) is written to the failed-events delivery stream with its reason and counts as
-// processed, so it never blocks the shard. A record that could not be written for a transient reason
-// is reported in BatchItemFailures by its sequence number; Lambda checkpoints before the lowest one
-// reported and retries the records from it onward. A Go error from the handler means the whole batch
-// must be retried.
+// Input: a record is either an ingest record (the event with ingest's server context) or a bare
+// CloudEvent written by the direct API Gateway to Kinesis route; the enrichments use what is there.
+//
+// Contract: [Handler.Handle] answers with a KinesisEventResponse whose BatchItemFailures names at
+// most one record, by sequence number.
+//   - Records are processed in order. The first record that cannot be written for a transient
+//     reason (Firehose throttling or unavailable after the writer's retries, or no time left before
+//     the deadline) is reported, and no later record is sent: Lambda checkpoints before it and
+//     delivers it and every later record again, so sending them now would only add duplicates.
+//   - A poison record (not base64/JSON/CloudEvent, or one an enrichment cannot handle) is written to
+//     the failed-events delivery stream in the failed-event envelope, with its reason, and counts as
+//     processed: it never blocks the shard. Its write is part of the order like any other.
+//   - A record that repeats an earlier record's event (same fingerprint) within the batch is
+//     written once. Deliveries are at least once, so the lake deduplicates on the fingerprint.
+//   - A Go error would mean "retry the whole batch"; the handler never needs one, because
+//     reporting the first record has that effect with less repetition.
 //
 // AWS contracts implemented here:
 //   - Kinesis event and partial batch responses:

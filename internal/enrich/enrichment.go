@@ -1,14 +1,15 @@
 package enrich
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"hash"
+	"sync"
 	"time"
 
 	"github.com/firelane/firelane/internal/event"
@@ -17,22 +18,37 @@ import (
 
 // Item is one event on its way through the enrichment chain.
 type Item struct {
-	Event      *event.CloudEvent
-	Raw        json.RawMessage      // the event's bytes; replaced when an enrichment changes the event
-	Context    *event.ServerContext // ingest's server context; nil for a bare CloudEvent
-	ArrivedAt  time.Time            // Kinesis approximate arrival time
-	Schema     *schema.Entry        // the data schema the event selects; nil when unknown
+	Event  *event.CloudEvent
+	SentAt string // the event's sentat extension attribute, when it has one
+	// Raw is the event's bytes; an enrichment that changes the event replaces it.
+	Raw       json.RawMessage
+	Context   *event.ServerContext // ingest's server context; nil for a bare CloudEvent
+	ArrivedAt time.Time            // Kinesis approximate arrival time
+	Schema    *schema.Entry        // the data schema the event selects; nil when unknown
+	// Enrichment is what the chain adds. Its Context is set from Context after the chain ran.
 	Enrichment event.Enrichment
 }
 
 // Enricher is one step of the chain. An error makes the record a poison record: it is set aside
-// with the error as its reason.
+// with the error as its reason. An Enricher must be safe for concurrent use.
 type Enricher interface {
 	Name() string
 	Enrich(it *Item) error
 }
 
-// Timestamps sets the receive, arrival and processing times and the event's lateness.
+// Timestamps sets the receive, arrival and processing times, the event's lateness, and its derived
+// time: the event time corrected for the client's clock skew.
+//
+// The derivation follows the one Snowplow uses for its derived_tstamp. A client stamps an event
+// with its own clock twice: time when the event happened and sentat when it sent it. Both come from
+// the same, possibly wrong, clock, so their difference is trustworthy even when they are not; the
+// event happened that long before the server received it:
+//
+//	derived_time = received - (sentat - time)
+//
+// Without sentat the event time is taken as it is, except that an event time after the receive time
+// (a clock running ahead) is replaced by the receive time; without either, the receive time is used.
+// A sentat that is not an RFC 3339 timestamp is ignored rather than costing the event.
 type Timestamps struct{ Now func() time.Time }
 
 // Name implements [Enricher].
@@ -50,10 +66,33 @@ func (t Timestamps) Enrich(it *Item) error {
 			e.ReceivedAt = event.FormatTime(r)
 		}
 	}
-	if et, ok, err := it.Event.EventTime(); ok && err == nil {
+	et, hasTime, err := it.Event.EventTime()
+	if err != nil {
+		return err
+	}
+	if hasTime {
 		late := received.Sub(et).Milliseconds()
 		e.LatenessMS = &late
 	}
+	sent, hasSent := time.Time{}, false
+	if it.SentAt != "" {
+		if s, err := time.Parse(time.RFC3339Nano, it.SentAt); err == nil {
+			sent, hasSent = s, true
+			e.SentAt = event.FormatTime(s)
+			skew := s.Sub(received).Milliseconds()
+			e.ClockSkewMS = &skew
+		}
+	}
+	derived := received
+	switch {
+	case hasTime && hasSent:
+		// A client that says it sent an event before it happened has a broken clock or queue:
+		// no delay is then the safest reading.
+		derived = received.Add(-max(sent.Sub(et), 0))
+	case hasTime && !et.After(received):
+		derived = et
+	}
+	e.DerivedTime = event.FormatTime(derived)
 	return nil
 }
 
@@ -70,13 +109,16 @@ func (Identity) Enrich(it *Item) error {
 	return nil
 }
 
-// Fingerprint returns the hex SHA-256 of source and id, 32 characters long.
+// Fingerprint returns the first 32 hex digits of SHA-256(source NUL id). CloudEvents 1.0 makes
+// source and id together unique per distinct event, so every delivery of one event has the same
+// fingerprint and two different events have different ones.
 func Fingerprint(source, id string) string {
 	h := sha256.New()
 	h.Write([]byte(source))
 	h.Write([]byte{0})
 	h.Write([]byte(id))
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 // SchemaInfo records the type and major version that selected the event's schema.
@@ -93,10 +135,28 @@ func (SchemaInfo) Enrich(it *Item) error {
 }
 
 // Privacy applies the schema's "x-pii" annotations to the event's data: "hash" replaces a value with
-// the hex HMAC-SHA-256 of its JSON text under Key, "redact" removes the property.
-type Privacy struct{ Key []byte }
+// the hex HMAC-SHA-256 under Key of the value (of a string's characters, without quotes or escapes;
+// of any other value's compact JSON text), "redact" removes the property (or, under an array's
+// "items", every item). Only the annotated values change: the rest of the event, extension
+// attributes and member order included, keeps its bytes.
+//
+// A string hashes to the HMAC of its own text so that a data team can compute the hash of a known
+// value (a user id, an e-mail address) with any HMAC tool and look it up.
+type Privacy struct {
+	Key []byte
+	// macs reuses HMAC states between values; [NewPrivacy] sets it, and without it every value gets
+	// a new one.
+	macs *sync.Pool
+}
 
-// ErrNoKey reports that hashing was asked for without a key.
+// NewPrivacy returns the privacy step hashing with key.
+func NewPrivacy(key []byte) Privacy {
+	k := bytes.Clone(key)
+	return Privacy{Key: k, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}
+}
+
+// ErrNoKey reports that hashing was asked for without a key. [Config.Chain] refuses to build a
+// chain that could meet it.
 var ErrNoKey = errors.New("x-pii hash needs a key, and none is configured")
 
 // Name implements [Enricher].
@@ -107,98 +167,65 @@ func (p Privacy) Enrich(it *Item) error {
 	if it.Schema == nil || len(it.Schema.PII) == 0 || len(it.Event.Data) == 0 {
 		return nil
 	}
-	var data any
-	if err := json.Unmarshal(it.Event.Data, &data); err != nil {
-		return fmt.Errorf("privacy: decode data: %w", err)
+	tree, err := treeOf(it.Schema)
+	if err != nil {
+		return err
 	}
-	changed := false
-	for ptr, action := range it.Schema.PII {
-		c, err := p.apply(&data, splitPointer(ptr), action)
-		if err != nil {
-			return fmt.Errorf("privacy: %s: %w", ptr, err)
+	var start, end int
+	found := false
+	err = members(it.Raw, func(key []byte, s, e int) bool {
+		if string(key) == `"data"` {
+			start, end, found = s, e, true
 		}
-		changed = changed || c
+		return true // the last "data" member is the one encoding/json decoded
+	})
+	if err != nil {
+		return fmt.Errorf("find data: %w", err)
+	}
+	if !found {
+		return nil
+	}
+	raw := make([]byte, 0, len(it.Raw)+len(it.Schema.PII)*64)
+	raw = append(raw, it.Raw[:start]...)
+	raw, changed, err := p.rewrite(raw, it.Raw[start:end], tree)
+	if err != nil {
+		return err
 	}
 	if !changed {
 		return nil
 	}
-	b, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("privacy: encode data: %w", err)
-	}
-	// Replace data within the event's own members so that extension attributes are kept.
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(it.Raw, &members); err != nil {
-		return fmt.Errorf("privacy: decode event: %w", err)
-	}
-	members["data"] = b
-	raw, err := json.Marshal(members)
-	if err != nil {
-		return fmt.Errorf("privacy: encode event: %w", err)
-	}
-	it.Event.Data, it.Raw = b, raw
+	dataEnd := len(raw)
+	raw = append(raw, it.Raw[end:]...)
+	it.Event.Data, it.Raw = raw[start:dataEnd:dataEnd], raw
 	return nil
 }
 
-func splitPointer(ptr string) []string {
-	parts := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+// hash appends the hex HMAC-SHA-256 of the JSON value v to dst.
+func (p Privacy) hash(dst, v []byte) []byte {
+	text := v
+	switch {
+	case len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0:
+		text = v[1 : len(v)-1]
+	case len(v) >= 2 && v[0] == '"':
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			text = []byte(s)
+		}
+	case bytes.ContainsAny(v, " \t\r\n"):
+		var b bytes.Buffer
+		if json.Compact(&b, v) == nil {
+			text = b.Bytes()
+		}
 	}
-	return parts
-}
-
-// apply walks path in v and applies action to what it names; "*" stands for every array item.
-func (p Privacy) apply(v *any, path []string, action string) (bool, error) {
-	if len(path) == 0 {
-		return false, nil
+	var mac hash.Hash
+	if p.macs != nil {
+		mac = p.macs.Get().(hash.Hash)
+		defer p.macs.Put(mac)
+		mac.Reset()
+	} else {
+		mac = hmac.New(sha256.New, p.Key)
 	}
-	switch node := (*v).(type) {
-	case map[string]any:
-		child, ok := node[path[0]]
-		if !ok {
-			return false, nil
-		}
-		if len(path) > 1 {
-			c, err := p.apply(&child, path[1:], action)
-			node[path[0]] = child
-			return c, err
-		}
-		switch action {
-		case "redact":
-			delete(node, path[0])
-		case "hash":
-			if len(p.Key) == 0 {
-				return false, ErrNoKey
-			}
-			b, _ := json.Marshal(child)
-			mac := hmac.New(sha256.New, p.Key)
-			mac.Write(b)
-			node[path[0]] = hex.EncodeToString(mac.Sum(nil))
-		default:
-			return false, fmt.Errorf("unknown x-pii action %q", action)
-		}
-		return true, nil
-	case []any:
-		if path[0] != "*" {
-			i, err := strconv.Atoi(path[0])
-			if err != nil || i < 0 || i >= len(node) {
-				return false, nil
-			}
-			return p.apply(&node[i], path[1:], action)
-		}
-		changed := false
-		for i := range node {
-			if len(path) == 1 {
-				return false, fmt.Errorf("x-pii on array items is not supported; annotate the array")
-			}
-			c, err := p.apply(&node[i], path[1:], action)
-			if err != nil {
-				return false, err
-			}
-			changed = changed || c
-		}
-		return changed, nil
-	}
-	return false, nil
+	mac.Write(text)
+	var sum [sha256.Size]byte
+	return hex.AppendEncode(dst, mac.Sum(sum[:0]))
 }

@@ -1,8 +1,10 @@
 package enrich
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,11 +17,12 @@ import (
 )
 
 // Writer writes records to a Firehose delivery stream and reports each one's result, in order.
+// [awsbatch.FirehoseWriter] is the one the function uses.
 type Writer interface {
 	Write(ctx context.Context, recs []awsbatch.Record) []awsbatch.Result
 }
 
-// Handler is the enrich stage.
+// Handler is the enrich stage. Its zero Margin means [DefaultMargin].
 type Handler struct {
 	Registry *schema.Registry
 	Chain    []Enricher
@@ -27,124 +30,309 @@ type Handler struct {
 	Failed   Writer // the failed-events delivery stream
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Margin is kept free before the invocation's deadline: no window of records is started after
+	// deadline-Margin; its first record is reported for retry instead.
+	Margin time.Duration
+	// Limits bound one window of writes; zero means [awsbatch.FirehoseLimits].
+	Limits awsbatch.Limits
 }
 
-// DefaultChain returns the enrichments in their default order.
-func DefaultChain(now func() time.Time, piiKey []byte) []Enricher {
-	return []Enricher{Timestamps{Now: now}, Identity{}, SchemaInfo{}, Privacy{Key: piiKey}}
+// DefaultMargin is the time before the deadline after which the handler starts no more writes.
+const DefaultMargin = time.Second
+
+// Outcome is what became of one record of a batch.
+type Outcome int
+
+// Outcomes of a record. Every record of a batch ends in exactly one of them.
+const (
+	// Unprocessed records come at or after the reported one: Lambda delivers them again.
+	Unprocessed Outcome = iota
+	Written             // enriched and acknowledged by the events delivery stream
+	Poison              // set aside and acknowledged by the failed-events delivery stream
+	Duplicate           // an earlier record of the batch was the same event, and it was written
+	Reported            // could not be written: its sequence number is in BatchItemFailures
+)
+
+// Result is what one invocation did, record by record, for the invocation's log line and tests.
+type Result struct {
+	Response events.KinesisEventResponse
+	Outcomes []Outcome // one per record of the batch, in order
 }
 
-// Handle processes one Kinesis batch.
+// Count returns how many records ended with o.
+func (r Result) Count(o Outcome) int {
+	n := 0
+	for _, x := range r.Outcomes {
+		if x == o {
+			n++
+		}
+	}
+	return n
+}
+
+// Handle processes one Kinesis batch; it implements the contract in the package documentation.
+// It never returns an error: whatever a record meets, a response that names the first record not
+// written makes Lambda deliver it and every later one again, which is what a batch error would do
+// for the whole batch.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
-	var out, poison []awsbatch.Record
-	var outSeq, poisonSeq []string
-	seen := map[string]bool{}
-	for _, rec := range ev.Records {
-		k := rec.Kinesis
-		b, err := h.enrich(k)
-		if err != nil {
-			h.logger().Warn("poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
-			poison = append(poison, awsbatch.Record{Data: h.failedRecord(k.Data, err)})
-			poisonSeq = append(poisonSeq, k.SequenceNumber)
-			continue
-		}
-		if seen[b.fingerprint] {
-			continue // a duplicate delivery within this batch: written once
-		}
-		seen[b.fingerprint] = true
-		out = append(out, awsbatch.Record{Data: b.data})
-		outSeq = append(outSeq, k.SequenceNumber)
+	res := h.Process(ctx, ev)
+	h.logger().Info("batch processed", "records", len(ev.Records), "written", res.Count(Written),
+		"poison", res.Count(Poison), "duplicates", res.Count(Duplicate),
+		"unprocessed", res.Count(Unprocessed)+res.Count(Reported), "reported", len(res.Response.BatchItemFailures))
+	return res.Response, nil
+}
+
+// prepared is a record made ready to write: either an enriched record for the events delivery
+// stream, a failed-event envelope for the failed-events delivery stream, or a duplicate.
+type prepared struct {
+	data   []byte
+	poison bool
+	dup    bool
+}
+
+// Process enriches and writes the batch in order and says what became of every record.
+//
+// Records are written window by window, each window one PutRecordBatch call per destination within
+// Firehose's limits. When a record of a window cannot be written (after the writer's retries), it
+// is reported and no later window is started: Lambda checkpoints before the reported record and
+// delivers it and every later one again, so writing them now would only make duplicates. Records
+// after it within the same window were already sent together with it; they are duplicated on the
+// next delivery and the lake deduplicates them by fingerprint.
+func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
+	// An empty list rather than null: both mean success to Lambda, and the empty one says so plainly.
+	res := Result{Outcomes: make([]Outcome, len(ev.Records)), Response: events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}}
+	if len(ev.Records) == 0 {
+		return res
 	}
-	var failedSeq []string
-	for i, r := range h.Firehose.Write(ctx, out) {
-		if !r.OK {
-			h.logger().Error("record not written to Firehose", "sequence_number", outSeq[i], "error_code", r.ErrorCode, "error", r.ErrorMessage)
-			failedSeq = append(failedSeq, outSeq[i])
-		}
-	}
-	if len(poison) > 0 {
-		for i, r := range h.Failed.Write(ctx, poison) {
-			if !r.OK {
-				h.logger().Error("poison record not written to the failed-events stream", "sequence_number", poisonSeq[i], "error_code", r.ErrorCode, "error", r.ErrorMessage)
-				failedSeq = append(failedSeq, poisonSeq[i])
+	// Records are enriched as their window is filled rather than all at once: a window's records
+	// are dropped once written, so memory stays at about one window whatever the batch size, and
+	// nothing past a failure is enriched for nothing.
+	preps := make([]prepared, len(ev.Records))
+	seen := make(map[string]struct{}, len(ev.Records))
+	strs := interner{}
+	next := 0 // records before next are prepared
+	prepare := func(i int) {
+		for ; next <= i; next++ {
+			k := &ev.Records[next].Kinesis
+			data, fp, err := h.enrich(k, strs)
+			switch {
+			case err != nil:
+				h.logger().Warn("poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
+				preps[next] = prepared{data: h.failedRecord(k, err), poison: true}
+			default:
+				if _, dup := seen[fp]; dup {
+					preps[next] = prepared{dup: true}
+					continue
+				}
+				seen[fp] = struct{}{}
+				preps[next] = prepared{data: data}
 			}
 		}
 	}
-	return response(failedSeq)
+	limits := h.Limits
+	if limits.MaxRecords == 0 {
+		limits = awsbatch.FirehoseLimits
+	}
+	margin := h.Margin
+	if margin == 0 {
+		margin = DefaultMargin
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	var out, failed []awsbatch.Record
+	var outIdx, failedIdx []int
+	for start := 0; start < len(preps); {
+		if ctx.Err() != nil || (hasDeadline && time.Until(deadline) < margin) {
+			h.logger().Error("no time left to write the rest of the batch", "sequence_number", ev.Records[start].Kinesis.SequenceNumber)
+			h.report(&res, ev, start, start)
+			return res
+		}
+		end, outBytes, failedBytes := start, 0, 0
+		out, failed, outIdx, failedIdx = out[:0], failed[:0], outIdx[:0], failedIdx[:0]
+		for ; end < len(preps); end++ {
+			prepare(end)
+			p := preps[end]
+			if p.dup {
+				continue
+			}
+			n := len(p.data)
+			if p.poison {
+				// A record always goes into an empty call: enrich keeps each within the record limit,
+				// which is below the call limit.
+				if len(failed) > 0 && (len(failed) == limits.MaxRecords || failedBytes+n > limits.MaxCallBytes) {
+					break
+				}
+				failed, failedIdx, failedBytes = append(failed, awsbatch.Record{Data: p.data}), append(failedIdx, end), failedBytes+n
+				continue
+			}
+			if len(out) > 0 && (len(out) == limits.MaxRecords || outBytes+n > limits.MaxCallBytes) {
+				break
+			}
+			out, outIdx, outBytes = append(out, awsbatch.Record{Data: p.data}), append(outIdx, end), outBytes+n
+		}
+		first := -1 // the first record of the window that was not acknowledged
+		note := func(idx []int, results []awsbatch.Result, stream string, o Outcome) {
+			for j, r := range results {
+				i := idx[j]
+				if r.OK {
+					res.Outcomes[i] = o
+					continue
+				}
+				h.logger().Error("record not written", "stream", stream, "sequence_number", ev.Records[i].Kinesis.SequenceNumber,
+					"error_code", r.ErrorCode, "error", r.ErrorMessage, "attempts", r.Attempts)
+				if first < 0 || i < first {
+					first = i
+				}
+			}
+		}
+		if len(out) > 0 {
+			note(outIdx, h.Firehose.Write(ctx, out), "events", Written)
+		}
+		if first >= 0 {
+			// Poison records after the first failed event would be delivered again anyway.
+			n := 0
+			for n < len(failedIdx) && failedIdx[n] < first {
+				n++
+			}
+			failed, failedIdx = failed[:n], failedIdx[:n]
+		}
+		if len(failed) > 0 {
+			note(failedIdx, h.Failed.Write(ctx, failed), "failed-events", Poison)
+		}
+		if first >= 0 {
+			h.report(&res, ev, start, first)
+			return res
+		}
+		for i := start; i < end; i++ {
+			if preps[i].dup {
+				res.Outcomes[i] = Duplicate
+			}
+			preps[i].data = nil
+		}
+		start = end
+	}
+	return res
 }
 
-// response reports the lowest failed sequence number: Lambda checkpoints before it and retries
-// every record from it onward, so reporting more would add nothing.
-func response(failed []string) (events.KinesisEventResponse, error) {
-	var resp events.KinesisEventResponse
-	lowest := ""
-	for _, s := range failed {
-		if lowest == "" || lessSeq(s, lowest) {
-			lowest = s
+// report names record first in the response. Records from first on that the window did not see
+// written stay Unprocessed; duplicates before first are settled, their original having been written.
+func (h *Handler) report(res *Result, ev events.KinesisEvent, start, first int) {
+	for i := start; i < first; i++ {
+		if res.Outcomes[i] == Unprocessed {
+			res.Outcomes[i] = Duplicate
 		}
 	}
-	if lowest != "" {
-		resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: lowest}}
+	for i := first; i < len(res.Outcomes); i++ {
+		res.Outcomes[i] = Unprocessed
 	}
-	return resp, nil
+	res.Outcomes[first] = Reported
+	res.Response.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: ev.Records[first].Kinesis.SequenceNumber}}
 }
 
-// lessSeq compares two Kinesis sequence numbers, decimal strings of up to 128 digits.
-func lessSeq(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
-}
-
-type enriched struct {
-	data        []byte
-	fingerprint string
-}
-
-func (h *Handler) enrich(k events.KinesisRecord) (enriched, error) {
-	env, err := event.DecodeRecord(k.Data)
+// enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
+// error makes it a poison record.
+func (h *Handler) enrich(k *events.KinesisRecord, strs interner) ([]byte, string, error) {
+	in, err := decodeInput(k.Data, strs)
 	if err != nil {
-		return enriched{}, err
+		return nil, "", poison("decode", err)
 	}
-	ce, err := event.Parse(env.Event)
-	if err != nil {
-		return enriched{}, err
+	ce := &in.event
+	if errs := event.CheckEnvelope(&ce.CloudEvent); len(errs) > 0 {
+		return nil, "", poison("envelope", fmt.Errorf("invalid CloudEvent: %w", errs[0]))
 	}
-	if errs := event.CheckEnvelope(ce); len(errs) > 0 {
-		return enriched{}, fmt.Errorf("invalid CloudEvent: %v", errs[0])
-	}
-	it := &Item{Event: ce, Raw: env.Event, Context: env.Context, ArrivedAt: k.ApproximateArrivalTimestamp.UTC()}
-	if e, ok := h.Registry.Lookup(ce.Type, ce.Version()); ok {
-		it.Schema = e
+	it := &Item{Event: &ce.CloudEvent, SentAt: ce.SentAt, Raw: in.raw, Context: in.context, ArrivedAt: k.ApproximateArrivalTimestamp.UTC()}
+	if h.Registry != nil {
+		it.Schema, _ = h.Registry.Lookup(ce.Type, ce.Version())
 	}
 	for _, step := range h.Chain {
 		if err := step.Enrich(it); err != nil {
-			return enriched{}, fmt.Errorf("%s: %w", step.Name(), err)
+			return nil, "", poison(step.Name(), fmt.Errorf("%s: %w", step.Name(), err))
 		}
 	}
-	it.Enrichment.Context = it.Context
-	b, err := json.Marshal(event.EnrichedRecord{Format: event.FormatEnriched, Enrichment: it.Enrichment, Event: it.Raw})
-	if err != nil {
-		return enriched{}, fmt.Errorf("encode enriched record: %w", err)
+	if it.Enrichment.Fingerprint == "" {
+		// The fingerprint is what duplicates are recognised by, here and in the lake: it is written
+		// even when the identity step is left out of the chain.
+		it.Enrichment.Fingerprint = Fingerprint(ce.Source, ce.ID)
 	}
-	return enriched{data: b, fingerprint: it.Enrichment.Fingerprint}, nil
+	it.Enrichment.Context = it.Context
+	b, err := encodeEnriched(&it.Enrichment, it.Raw)
+	if err != nil {
+		return nil, "", err
+	}
+	if max := awsbatch.FirehoseLimits.MaxRecordBytes; len(b) > max {
+		return nil, "", poison("too-large", fmt.Errorf("enriched record is %d bytes, Firehose takes at most %d", len(b), max))
+	}
+	return b, it.Enrichment.Fingerprint, nil
 }
 
-func (h *Handler) failedRecord(data []byte, reason error) []byte {
+// encodeEnriched writes an [event.EnrichedRecord]. The event's bytes are already known to be JSON,
+// so they are copied rather than re-encoded; line breaks are taken out so that one record is one line.
+func encodeEnriched(e *event.Enrichment, raw json.RawMessage) ([]byte, error) {
+	const head, mid = `{"firelane":"` + event.FormatEnriched + `","enrichment":`, `,"event":`
+	buf := make([]byte, 0, len(head)+1024+len(mid)+len(raw)+1)
+	buf, err := appendEnrichment(append(buf, head...), e)
+	if err != nil {
+		return nil, err
+	}
+	buf = append(buf, mid...)
+	if bytes.ContainsAny(raw, "\r\n") {
+		b := bytes.NewBuffer(buf)
+		if err := json.Compact(b, raw); err != nil {
+			return nil, fmt.Errorf("encode event: %w", err)
+		}
+		buf = b.Bytes()
+	} else {
+		buf = append(buf, raw...)
+	}
+	return append(buf, '}'), nil
+}
+
+// failedOverhead bounds the bytes of a failed-event envelope besides its original.
+const failedOverhead = 16 << 10
+
+// failedRecord returns the failed-event envelope of a poison record. Its original is the record's
+// data; when that would not fit in one Firehose record once base64-encoded, the original is cut and
+// a reason says so and names the sequence number, under which the whole record stays in the stream
+// for its retention period.
+func (h *Handler) failedRecord(k *events.KinesisRecord, reason error) []byte {
+	msg := reason.Error()
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindFailed, Stage: "enrich",
-		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Message: reason.Error()}}, Original: data,
+		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: msg}}, Original: k.Data,
+	}
+	if max := (awsbatch.FirehoseLimits.MaxRecordBytes - failedOverhead) / 4 * 3; len(k.Data) > max {
+		f.Original = k.Data[:max]
+		f.Reasons = append(f.Reasons, event.Reason{Keyword: "truncated", Message: fmt.Sprintf(
+			"original cut from %d to %d bytes to fit one Firehose record; the whole record is Kinesis sequence number %s",
+			len(k.Data), max, k.SequenceNumber)})
 	}
 	var attrs struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
+		ID    json.RawMessage `json:"id"`
+		Type  json.RawMessage `json:"type"`
+		Event struct {
+			ID   json.RawMessage `json:"id"`
+			Type json.RawMessage `json:"type"`
+		} `json:"event"`
 	}
-	if env, err := event.DecodeRecord(data); err == nil && json.Unmarshal(env.Event, &attrs) == nil {
-		f.EventID, f.EventType = attrs.ID, attrs.Type
+	if json.Unmarshal(k.Data, &attrs) == nil {
+		if len(attrs.Event.ID) > 0 || len(attrs.Event.Type) > 0 {
+			attrs.ID, attrs.Type = attrs.Event.ID, attrs.Event.Type
+		}
+		f.EventID, f.EventType = stringOf(attrs.ID, 256), stringOf(attrs.Type, 256)
 	}
 	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return append(b, '\n') // Firehose concatenates records; the newline keeps S3 objects NDJSON
+	return append(b, '\n')  // Firehose concatenates records; the newline keeps S3 objects NDJSON
+}
+
+// stringOf returns raw as a string when it is a JSON string of at most max bytes, else "".
+func stringOf(raw json.RawMessage, max int) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil || len(s) > max {
+		return ""
+	}
+	return s
 }
 
 func (h *Handler) now() time.Time {
@@ -159,4 +347,26 @@ func (h *Handler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.Default()
+}
+
+// poisonError is why a record is poison, with the keyword its failed-event reason carries: the
+// step that failed ("decode", "envelope", "too-large", or an enrichment's name), so that failures
+// can be counted by kind.
+type poisonError struct {
+	keyword string
+	err     error
+}
+
+func (e *poisonError) Error() string { return e.err.Error() }
+func (e *poisonError) Unwrap() error { return e.err }
+
+func poison(keyword string, err error) error { return &poisonError{keyword: keyword, err: err} }
+
+// keywordOf returns the keyword of a poison record's reason.
+func keywordOf(err error) string {
+	var p *poisonError
+	if errors.As(err, &p) {
+		return p.keyword
+	}
+	return ""
 }

@@ -55,6 +55,31 @@ type Enrichment struct {
 	SchemaVersion int            `json:"schema_version"`        // the major version that selected it
 	Context       *ServerContext `json:"context,omitempty"`     // ingest's server context, when present
 	Extra         map[string]any `json:"extra,omitempty"`       // fields later enrichments add
+
+	SentAt      string       `json:"sent_at,omitempty"`       // the client's clock when it sent the event (sentat)
+	DerivedTime string       `json:"derived_time,omitempty"`  // the event time corrected for the client's clock skew
+	ClockSkewMS *int64       `json:"clock_skew_ms,omitempty"` // sent_at minus received (else arrived): how far ahead the client's clock runs
+	Client      *ClientInfo  `json:"client,omitempty"`        // parsed from the context's user agent
+	Network     *NetworkInfo `json:"network,omitempty"`       // from the context's source IP
+}
+
+// ClientInfo is what the enrich function reads from a request's User-Agent header.
+type ClientInfo struct {
+	Browser        string `json:"browser,omitempty"`
+	BrowserVersion string `json:"browser_version,omitempty"`
+	OS             string `json:"os,omitempty"`
+	Device         string `json:"device,omitempty"` // desktop, mobile, tablet, tv, bot or unknown
+	Bot            bool   `json:"bot,omitempty"`
+}
+
+// NetworkInfo is what the enrich function derives from a request's source IP. IP is the anonymised
+// address (the source IP with its host bits zeroed); the location comes from a GeoIP database.
+type NetworkInfo struct {
+	IP       string `json:"ip,omitempty"`
+	Country  string `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	Region   string `json:"region,omitempty"`  // ISO 3166-2 subdivision code, without the country
+	City     string `json:"city,omitempty"`    // English name
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // EnrichedRecord is the Firehose record that the enrich function writes for each event.

@@ -1,0 +1,88 @@
+package enrich
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+)
+
+// acceptAll is a Firehose that acknowledges every record without a network call.
+func acceptAll() *fakeFirehose {
+	return &fakeFirehose{put: func(_ context.Context, in *firehose.PutRecordBatchInput) (*firehose.PutRecordBatchOutput, error) {
+		out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}
+		for i := range out.RequestResponses {
+			out.RequestResponses[i].RecordId = aws.String("r")
+		}
+		return out, nil
+	}}
+}
+
+// benchHandle measures one invocation as Lambda bills it: the payload is decoded into the Kinesis
+// event, every record is enriched with every enrichment on and batched into PutRecordBatch calls
+// (to a Firehose that answers at once: the network call is left out), and the response is encoded.
+func benchHandle(b *testing.B, records int, asIngest bool) {
+	shared := sharedDir(b)
+	src, err := os.ReadFile(filepath.Join(shared, "workload", "out", "kinesis-100.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := WorkloadRegistry(filepath.Join(shared, "workload", "schemas"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch, err := WorkloadBatch(src, records, asIngest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload, err := json.Marshal(batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &Handler{Registry: reg, Chain: DefaultChain(nowFunc, testKey), Firehose: newWriter(b, acceptAll(), "events"),
+		Failed: newWriter(b, acceptAll(), "failed"), Logger: quietLogger(), Now: nowFunc}
+	ctx := context.Background()
+	if res := h.Process(ctx, batch); res.Count(Written) != records {
+		b.Fatalf("got %d records written, want %d", res.Count(Written), records)
+	}
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	for b.Loop() {
+		resp, err := h.Invoke(ctx, payload)
+		if err != nil || string(resp) != `{"batchItemFailures":[]}` {
+			b.Fatalf("got %s, %v", resp, err)
+		}
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&after)
+	// The machine may be shared: records per second of this process' CPU time (GC included) is the
+	// figure that does not depend on what else runs.
+	b.ReportMetric(float64(records)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(records*b.N), "allocs/record")
+}
+
+func BenchmarkHandleKinesis100Bare(b *testing.B)   { benchHandle(b, 100, false) }
+func BenchmarkHandleKinesis100Ingest(b *testing.B) { benchHandle(b, 100, true) }
+func BenchmarkHandle10000Ingest(b *testing.B)      { benchHandle(b, 10000, true) }
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,106 @@
+package enrich
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/firelane/firelane/internal/awsbatch"
+)
+
+// FuzzHandle feeds arbitrary record data to the handler, split into records at 0xFF bytes, with
+// the events stream failing entries chosen by the input. Whatever the bytes, the handler must not
+// panic and must account for every record: written once, set aside once, a duplicate of an earlier
+// record, or at or after the one reported.
+func FuzzHandle(f *testing.F) {
+	f.Add([]byte(bareEvent("a")), byte(0))
+	f.Add([]byte(bareEvent("a")+"\xff"+bareEvent("a")+"\xff\x00junk\xff"+bareEvent("b")), byte(3))
+	f.Add([]byte(`{"firelane":"ingest/1","context":{"source_ip":"::1","user_agent":"curl/8"},"event":`+bareEvent("c")+`}`), byte(1))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"/","type":"com.acme.shop.order_placed","data":{"customer_email":{"a":[1,{"b":"\"}"}]},"shipping_address":null}}`), byte(0))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"/","type":"com.acme.iot.sensor_reading","data":{"location":1,"location":{"lat":1}}}`), byte(0))
+	if b, err := os.ReadFile(filepath.Join("..", "..", "events", "enrich", "kinesis-batch.json")); err == nil {
+		var ev events.KinesisEvent
+		if json.Unmarshal(b, &ev) == nil {
+			var parts [][]byte
+			for _, r := range ev.Records {
+				parts = append(parts, r.Kinesis.Data)
+			}
+			f.Add(bytes.Join(parts, []byte{0xff}), byte(2))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, failMask byte) {
+		parts := bytes.Split(data, []byte{0xff})
+		strs := make([]string, len(parts))
+		for i, p := range parts {
+			strs[i] = string(p)
+		}
+		entry := 0
+		out := &recorder{failEntry: func(int, []byte) bool {
+			entry++
+			return failMask != 0 && (failMask>>(entry%8))&1 == 1
+		}}
+		failed := &recorder{}
+		h := newHandler(t, out, failed)
+		// Small windows, chosen by the input too, so that batches take several calls.
+		h.Limits = awsbatch.Limits{MaxRecords: 1 + int(failMask%4), MaxCallBytes: 4 << 20, MaxRecordBytes: 1000 << 10}
+		batch := batchOf(strs...)
+		res := h.Process(t.Context(), batch)
+		if len(res.Outcomes) != len(batch.Records) {
+			t.Fatalf("got %d outcomes for %d records", len(res.Outcomes), len(batch.Records))
+		}
+		reported := -1
+		switch len(res.Response.BatchItemFailures) {
+		case 0:
+		case 1:
+			for i, r := range batch.Records {
+				if r.Kinesis.SequenceNumber == res.Response.BatchItemFailures[0].ItemIdentifier {
+					reported = i
+				}
+			}
+			if reported < 0 || res.Outcomes[reported] != Reported {
+				t.Fatalf("reported %+v, which is not a Reported record of the batch", res.Response.BatchItemFailures)
+			}
+		default:
+			t.Fatalf("got %d batch item failures", len(res.Response.BatchItemFailures))
+		}
+		written, poison := 0, 0
+		for i, o := range res.Outcomes {
+			switch {
+			case reported >= 0 && i > reported:
+				if o != Unprocessed {
+					t.Fatalf("record %d after the reported one is %v", i, o)
+				}
+			case i == reported:
+			case o == Written:
+				written++
+			case o == Poison:
+				poison++
+			case o == Duplicate:
+			default:
+				t.Fatalf("record %d before the reported one is %v", i, o)
+			}
+		}
+		// Records written after the reported one share its call; the rest must match one to one.
+		if len(out.acked) < written || len(failed.acked) < poison {
+			t.Fatalf("%d written and %d poison, but %d and %d acknowledged", written, poison, len(out.acked), len(failed.acked))
+		}
+		if reported < 0 && (len(out.acked) != written || len(failed.acked) != poison) {
+			t.Fatalf("%d written and %d poison, but %d and %d acknowledged", written, poison, len(out.acked), len(failed.acked))
+		}
+		for _, b := range out.acked {
+			var rec map[string]json.RawMessage
+			if err := json.Unmarshal(b, &rec); err != nil || rec["event"] == nil || rec["enrichment"] == nil {
+				t.Fatalf("written record is not an enriched record: %q", b)
+			}
+		}
+		for _, b := range failed.acked {
+			if !json.Valid(b) {
+				t.Fatalf("failed-event record is not JSON: %q", b)
+			}
+		}
+	})
+}

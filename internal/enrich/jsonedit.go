@@ -1,0 +1,310 @@
+package enrich
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/firelane/firelane/internal/schema"
+)
+
+// The privacy step edits JSON text in place of decoding and re-encoding it: it copies the event's
+// bytes and changes only the annotated values, so the rest of the event stays exactly as the client
+// sent it and the cost is one pass over the data. Its input has already been decoded by
+// encoding/json, so it is valid JSON; the scanner still checks every bound and reports malformed
+// text as an error rather than trusting that.
+
+// errMalformed reports JSON text the scanner cannot follow.
+var errMalformed = errors.New("malformed JSON text")
+
+// piiTree holds a schema's "x-pii" annotations as a tree of path segments.
+type piiTree struct {
+	action   string              // "hash" or "redact" at an annotated node, "" at an inner one
+	children map[string]*piiTree // object members by name and array items by index
+	star     *piiTree            // every array item
+}
+
+// piiTrees caches the tree of each schema entry; entries do not change once loaded.
+var piiTrees sync.Map // *schema.Entry -> *piiTree or error
+
+func treeOf(e *schema.Entry) (*piiTree, error) {
+	if v, ok := piiTrees.Load(e); ok {
+		if err, isErr := v.(error); isErr {
+			return nil, err
+		}
+		return v.(*piiTree), nil
+	}
+	t, err := buildTree(e.PII)
+	if err != nil {
+		piiTrees.Store(e, err)
+		return nil, err
+	}
+	piiTrees.Store(e, t)
+	return t, nil
+}
+
+// buildTree turns JSON pointers (with "*" for every array item) and their actions into a tree.
+func buildTree(pii map[string]string) (*piiTree, error) {
+	root := &piiTree{}
+	for ptr, action := range pii {
+		if action != "hash" && action != "redact" {
+			return nil, fmt.Errorf("%s: unknown x-pii action %q (want hash or redact)", ptr, action)
+		}
+		n := root
+		for _, seg := range splitPointer(ptr) {
+			if seg == "*" {
+				if n.star == nil {
+					n.star = &piiTree{}
+				}
+				n = n.star
+				continue
+			}
+			if n.children == nil {
+				n.children = map[string]*piiTree{}
+			}
+			c := n.children[seg]
+			if c == nil {
+				c = &piiTree{}
+				n.children[seg] = c
+			}
+			n = c
+		}
+		n.action = action
+	}
+	return root, nil
+}
+
+var pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
+
+func splitPointer(ptr string) []string {
+	parts := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, s := range parts {
+		parts[i] = pointerUnescaper.Replace(s)
+	}
+	return parts
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just after the string that starts at b[i] ('"'), or -1.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return -1
+		}
+		j += q
+		// The quote ends the string unless an odd number of backslashes escapes it.
+		n := 0
+		for k := j - 1; k > i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+	return -1
+}
+
+// valueEnd returns the index just after the value that starts at b[i], or -1.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := stringEnd(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default:
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+}
+
+// members calls fn with the raw key and the value bounds of every member of the object text v,
+// in order, and stops early when fn returns false.
+func members(v []byte, fn func(key []byte, start, end int) bool) error {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '{' {
+		return errMalformed
+	}
+	i = skipSpace(v, i+1)
+	if i < len(v) && v[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(v) || v[i] != '"' {
+			return errMalformed
+		}
+		ke := stringEnd(v, i)
+		if ke < 0 {
+			return errMalformed
+		}
+		key := v[i:ke]
+		i = skipSpace(v, ke)
+		if i >= len(v) || v[i] != ':' {
+			return errMalformed
+		}
+		start := skipSpace(v, i+1)
+		end := valueEnd(v, start)
+		if end < 0 {
+			return errMalformed
+		}
+		if !fn(key, start, end) {
+			return nil
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+			continue
+		}
+		if i < len(v) && v[i] == '}' {
+			return nil
+		}
+		return errMalformed
+	}
+}
+
+// keyString returns the name a raw JSON key stands for.
+func keyString(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// lookupKey returns the child of t named by the raw key; the map lookup with string(raw) does not
+// allocate.
+func (t *piiTree) lookupKey(raw []byte) *piiTree {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return t.children[string(raw[1:len(raw)-1])]
+	}
+	return t.children[keyString(raw)]
+}
+
+// rewrite appends v with t's actions applied to what lies below it, and reports whether it
+// changed anything.
+func (p Privacy) rewrite(dst, v []byte, t *piiTree) ([]byte, bool, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return dst, false, errMalformed
+	}
+	switch {
+	case v[0] == '{' && len(t.children) > 0:
+		changed, first := false, true
+		dst = append(dst, '{')
+		var ferr error
+		err := members(v, func(key []byte, start, end int) bool {
+			c := t.lookupKey(key)
+			if c != nil && c.action == "redact" {
+				changed = true
+				return true
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(append(dst, key...), ':')
+			var ch bool
+			dst, ch, ferr = p.apply(dst, v[start:end], c)
+			changed = changed || ch
+			return ferr == nil
+		})
+		if err == nil {
+			err = ferr
+		}
+		return append(dst, '}'), changed, err
+	case v[0] == '[' && (t.star != nil || len(t.children) > 0):
+		changed, first := false, true
+		dst = append(dst, '[')
+		i := skipSpace(v, 1)
+		for idx := 0; i < len(v) && v[i] != ']'; idx++ {
+			end := valueEnd(v, i)
+			if end < 0 {
+				return dst, false, errMalformed
+			}
+			c := t.star
+			if c == nil {
+				c = t.children[strconv.Itoa(idx)]
+			}
+			if c != nil && c.action == "redact" {
+				changed = true
+			} else {
+				if !first {
+					dst = append(dst, ',')
+				}
+				first = false
+				var ch bool
+				var err error
+				if dst, ch, err = p.apply(dst, v[i:end], c); err != nil {
+					return dst, false, err
+				}
+				changed = changed || ch
+			}
+			i = skipSpace(v, end)
+			if i < len(v) && v[i] == ',' {
+				i = skipSpace(v, i+1)
+			}
+		}
+		if i >= len(v) {
+			return dst, false, errMalformed
+		}
+		return append(dst, ']'), changed, nil
+	}
+	return append(dst, v...), false, nil
+}
+
+// apply appends one value with c's action: its hash, its rewrite, or the value as it is.
+func (p Privacy) apply(dst, v []byte, c *piiTree) ([]byte, bool, error) {
+	switch {
+	case c == nil:
+		return append(dst, v...), false, nil
+	case c.action == "hash":
+		if len(p.Key) == 0 {
+			return dst, false, ErrNoKey
+		}
+		dst = append(dst, '"')
+		dst = p.hash(dst, v)
+		return append(dst, '"'), true, nil
+	default:
+		return p.rewrite(dst, v, c)
+	}
+}

@@ -1,0 +1,59 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// SecretsAPI is the one Secrets Manager method key loading needs.
+type SecretsAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// ParametersAPI is the one Systems Manager Parameter Store method key loading needs.
+type ParametersAPI interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+// ErrEmptyKey reports a secret or parameter that holds no key.
+var ErrEmptyKey = errors.New("the HMAC key is empty")
+
+// LoadKey reads the HMAC key of the privacy step from where c names: the Secrets Manager secret
+// KeySecretID (its SecretString, else its SecretBinary) or the SSM parameter KeyParameterName
+// (decrypted, so a SecureString works). It returns nil and no error when c names neither. The function
+// calls it once at init, so the key is fetched once per execution environment and kept in memory.
+//
+// See https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html and
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html.
+func LoadKey(ctx context.Context, c Config, secrets SecretsAPI, params ParametersAPI) ([]byte, error) {
+	switch {
+	case c.KeySecretID != "":
+		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.KeySecretID)})
+		if err != nil {
+			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.KeySecretID, err)
+		}
+		key := []byte(aws.ToString(out.SecretString))
+		if len(key) == 0 {
+			key = out.SecretBinary
+		}
+		if len(key) == 0 {
+			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.KeySecretID, ErrEmptyKey)
+		}
+		return key, nil
+	case c.KeyParameterName != "":
+		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(c.KeyParameterName), WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.KeyParameterName, err)
+		}
+		if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.KeyParameterName, ErrEmptyKey)
+		}
+		return []byte(aws.ToString(out.Parameter.Value)), nil
+	}
+	return nil, nil
+}
