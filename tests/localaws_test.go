@@ -3,15 +3,9 @@ package tests
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +15,7 @@ import (
 
 	"github.com/firelane/firelane/internal/firehoselocal"
 	"github.com/firelane/firelane/internal/lambdarun"
+	"github.com/firelane/firelane/internal/testenv"
 )
 
 // functionIDs are the template's functions, in the order the chain runs them.
@@ -90,45 +85,11 @@ type localAWS struct {
 	logs     *syncBuffer
 }
 
-// startMoto starts moto_server on a free loopback port and stops it when the test ends.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	needPython(t, "moto.server")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func startLocalAWS(t *testing.T) *localAWS {
 	t.Helper()
 	emulator, bootstraps := buildFunctions(t)
 	ctx := t.Context()
-	la := &localAWS{moto: startMoto(t), fns: map[string]*lambdarun.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
+	la := &localAWS{moto: testenv.StartMoto(t), fns: map[string]*lambdarun.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			s := la.logs.String()

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +17,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -30,54 +27,8 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/testenv"
 )
-
-// startMoto starts moto_server on a free loopback port for the test and returns its URL. It skips
-// the test only when python3 or moto is not installed.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed; moto_server tests need it")
-	}
-	if err := exec.Command(py, "-c", "import moto.server").Run(); err != nil {
-		t.Skipf("moto is not installed for python3 (pip install 'moto[server]'): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("moto_server did not start: %v\n%s", err, logs.String())
-		}
-	}
-}
-
-func motoConfig(url string) aws.Config {
-	return aws.Config{
-		Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-	}
-}
 
 // s3Get makes a signed path-style GET request to moto's S3 and returns the body.
 func s3Get(t *testing.T, url, path string) []byte {
@@ -145,9 +96,9 @@ func jsonValues(t *testing.T, objects [][]byte) []json.RawMessage {
 // GetRecords, turns them into the Kinesis event Lambda delivers, enriches them and writes them to
 // moto Firehose delivery streams, which store them in S3.
 func TestMotoKinesisToFirehose(t *testing.T) {
-	url := startMoto(t)
+	url := testenv.StartMoto(t)
 	ctx := t.Context()
-	cfg := motoConfig(url)
+	cfg := testenv.AWSConfig(url)
 	kc, fc := kinesis.NewFromConfig(cfg), firehose.NewFromConfig(cfg)
 	const bucket, stream = "firelane-lake", "firelane-events"
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, url+"/"+bucket, nil)
@@ -298,9 +249,9 @@ func readBatch(t *testing.T, ctx context.Context, kc *kinesis.Client, stream str
 // TestMotoLoadKey reads the HMAC key from a moto Secrets Manager secret and a moto SSM
 // SecureString parameter.
 func TestMotoLoadKey(t *testing.T) {
-	url := startMoto(t)
+	url := testenv.StartMoto(t)
 	ctx := t.Context()
-	cfg := motoConfig(url)
+	cfg := testenv.AWSConfig(url)
 	sm, ps := secretsmanager.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("firelane/pii-key"), SecretString: aws.String("from-secrets-manager")}); err != nil {
 		t.Fatal(err)

@@ -3,13 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
-	"os/exec"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -17,53 +11,14 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/testenv"
 )
-
-// startMoto starts moto_server on a free loopback port and returns its endpoint; the server is
-// stopped when the test ends. The test is skipped when moto is not installed.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found: moto_server is needed for this test")
-	}
-	if exec.Command(python, "-c", "import moto.server").Run() != nil {
-		t.Skip("moto is not installed (python3 -m pip install 'moto[server]')")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return endpoint
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s: %v", endpoint, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // TestMotoKinesis writes through the real SDK client to moto's Kinesis and reads the records
 // back with GetRecords: every accepted event is in the stream, in order, in the documented format,
 // under its partition key.
 func TestMotoKinesis(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := testenv.StartMoto(t)
 	ctx := t.Context()
 	client := kinesis.New(kinesis.Options{
 		Region:       "us-east-1",

@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"sort"
@@ -26,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/firelane/firelane/internal/awsbatch"
+	"github.com/firelane/firelane/internal/testenv"
 )
 
 // fakeFirehose is a PutRecordBatch that acknowledges records unless fail says otherwise.
@@ -215,7 +213,7 @@ func TestStreamName(t *testing.T) {
 // TestOverflowAgainstMoto re-ingests the overflow of a large batch into a delivery stream of
 // moto_server, started on loopback, and reads the records back from the S3 bucket it delivers to.
 func TestOverflowAgainstMoto(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := testenv.StartMoto(t)
 	ctx := t.Context()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, endpoint+"/lake", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
@@ -267,42 +265,6 @@ func TestOverflowAgainstMoto(t *testing.T) {
 	sort.Strings(got)
 	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("S3 holds %d records, want the %d overflow records", len(got), len(want))
-	}
-}
-
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		t.Skipf("moto_server is not installed (python3 -m moto.server): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := http.Get(endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return endpoint
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start on %s: %v", endpoint, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
