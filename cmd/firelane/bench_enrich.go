@@ -15,28 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
-
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
 )
 
 func init() {
 	benchmarks["enrich"] = benchEnrich
-}
-
-// instantFirehose acknowledges every record at once: the figures are the function's own work,
-// batching into PutRecordBatch calls included, without the network call.
-type instantFirehose struct{}
-
-func (instantFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
-	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]fhtypes.PutRecordBatchResponseEntry, len(in.Records))}
-	for i := range out.RequestResponses {
-		out.RequestResponses[i].RecordId = aws.String("r")
-	}
-	return out, nil
 }
 
 // benchEnrich times whole enrich invocations (payload bytes in, response bytes out) with every
@@ -68,11 +52,11 @@ func benchEnrich(args []string) error {
 	if err != nil {
 		return err
 	}
-	ew, err := awsbatch.NewFirehoseWriter(instantFirehose{}, "events", awsbatch.DefaultRetry)
+	ew, err := awsbatch.NewFirehoseWriter(ackingFirehose{}, "events", awsbatch.DefaultRetry)
 	if err != nil {
 		return err
 	}
-	fw, err := awsbatch.NewFirehoseWriter(instantFirehose{}, "failed-events", awsbatch.DefaultRetry)
+	fw, err := awsbatch.NewFirehoseWriter(ackingFirehose{}, "failed-events", awsbatch.DefaultRetry)
 	if err != nil {
 		return err
 	}
@@ -123,22 +107,4 @@ func benchEnrich(args []string) error {
 			time.Now().UTC().Format("15:04:05"))
 	}
 	return nil
-}
-
-// bestOf runs f once to warm up, then reps times, and returns the best duration and the mean
-// allocations of a timed run.
-func bestOf(reps int, f func()) (time.Duration, float64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	f()
-	best := time.Duration(1<<63 - 1)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range reps {
-		start := time.Now()
-		f()
-		best = min(best, time.Since(start))
-	}
-	runtime.ReadMemStats(&after)
-	return best, float64(after.Mallocs-before.Mallocs) / float64(reps)
 }

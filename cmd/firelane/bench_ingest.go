@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ func benchIngest(args []string) error {
 			return err
 		}
 		valid := 0
-		best, allocs := timeBest(*reps, func() {
+		best, allocs := bestOf(*reps, func() {
 			valid = 0
 			for _, l := range lines {
 				if reg.ValidateJSON(l, ingest.DefaultConfig.MaxErrors).Valid() {
@@ -102,7 +101,7 @@ func benchIngest(args []string) error {
 		h := &ingest.Handler{Registry: reg, Kinesis: kw, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 		var out []byte
 		var herr error
-		best, allocs = timeBest(*reps, func() { out, herr = h.Invoke(context.Background(), payload) })
+		best, allocs = bestOf(*reps, func() { out, herr = h.Invoke(context.Background(), payload) })
 		if herr != nil {
 			return herr
 		}
@@ -120,24 +119,6 @@ func benchIngest(args []string) error {
 		}
 	}
 	return nil
-}
-
-// timeBest runs f once to warm up, then reps times, and returns the best duration and the mean
-// allocations of a timed run.
-func timeBest(reps int, f func()) (time.Duration, float64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	f()
-	best := time.Duration(1<<63 - 1)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range reps {
-		start := time.Now()
-		f()
-		best = min(best, time.Since(start))
-	}
-	runtime.ReadMemStats(&after)
-	return best, float64(after.Mallocs-before.Mallocs) / float64(reps)
 }
 
 func printLine(work, validator, input string, events, valid, size int, best time.Duration, allocs float64) {

@@ -17,10 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
-
 	"github.com/firelane/firelane/internal/transform"
 )
 
@@ -212,17 +208,6 @@ func peakChild(path string) error {
 	}
 	fmt.Printf("response_bytes=%d best_ms=%.2f peak_rss_mb=%s (overflow re-ingested into an in-process fake)\n", outBytes, best.Seconds()*1000, hwm)
 	return nil
-}
-
-// ackingFirehose is a PutRecordBatch that acknowledges every record.
-type ackingFirehose struct{}
-
-func (ackingFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
-	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}
-	for i := range out.RequestResponses {
-		out.RequestResponses[i].RecordId = aws.String(strconv.Itoa(i))
-	}
-	return out, nil
 }
 
 var bestMS = regexp.MustCompile(`best_ms=([0-9.]+)`)
