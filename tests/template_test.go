@@ -83,8 +83,11 @@ func TestTemplatePrefixes(t *testing.T) {
 			checkRange(t, tpl, "BufferingHints.SizeInMBs", cfn.Path(dest, "BufferingHints", "SizeInMBs"), 64, 128)
 			checkRange(t, tpl, "BufferingHints.IntervalInSeconds", cfn.Path(dest, "BufferingHints", "IntervalInSeconds"), 0, 900)
 			checkRange(t, tpl, "RetryOptions.DurationInSeconds", cfn.Path(dest, "DynamicPartitioningConfiguration", "RetryOptions", "DurationInSeconds"), 0, 7200)
-			if got := cfn.Scalar(dest["CompressionFormat"]); got != "GZIP" {
-				t.Errorf("CompressionFormat: got %q, want GZIP", got)
+			// GZIP, except for the events stream with OutputFormat=PARQUET, where Firehose takes no S3
+			// compression beside the conversion (Parquet compresses its own pages).
+			parquetSwitch := fmtValue(map[string]any{"Fn::If": []any{"IsParquet", "UNCOMPRESSED", "GZIP"}})
+			if got := fmtValue(dest["CompressionFormat"]); cfn.Scalar(dest["CompressionFormat"]) != "GZIP" && (tc.name != "events" || got != parquetSwitch) {
+				t.Errorf("CompressionFormat: got %s, want GZIP (or UNCOMPRESSED only with Parquet conversion)", got)
 			}
 			if cfn.Path(dest, "CloudWatchLoggingOptions", "Enabled") != true {
 				t.Errorf("CloudWatch logging is not enabled")
@@ -602,9 +605,10 @@ func TestTemplateRoleActions(t *testing.T) {
 			[]string{"EventStream", "EventsDeliveryStream", "FailedDeliveryStream", "EnrichFailureQueue", "PiiKeySecret", "EnrichLogGroup"}},
 		{"TransformRole", append(append([]string{"firehose:PutRecordBatch"}, xray...), logs...),
 			[]string{"deliverystream/${AWS::StackName}-events", "TransformLogGroup"}},
-		{"FirehoseRole", []string{"lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "logs:PutLogEvents", "s3:AbortMultipartUpload",
+		{"FirehoseRole", []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions", // Parquet conversion only
+			"lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "logs:PutLogEvents", "s3:AbortMultipartUpload",
 			"s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"},
-			[]string{"LakeBucket", "TransformFunction", "FirehoseLogGroup"}},
+			[]string{"LakeBucket", "TransformFunction", "FirehoseLogGroup", "LakeDatabase", "EventsParquetTable"}},
 		{"ApiDirectRole", []string{"kinesis:PutRecord"}, []string{"EventStream"}},
 	}
 	for _, tc := range tests {
