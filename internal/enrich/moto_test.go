@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -29,49 +26,6 @@ import (
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/testenv"
 )
-
-// s3Get makes a signed path-style GET request to moto's S3 and returns the body.
-func s3Get(t *testing.T, url, path string) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	req.Header.Set("X-Amz-Content-Sha256", emptyHash)
-	creds := aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing"}
-	if err := v4.NewSigner().SignHTTP(t.Context(), creds, req, emptyHash, "s3", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s %v\n%s", path, resp.Status, err, b)
-	}
-	return b
-}
-
-// s3Objects returns the bodies of every object under prefix in a moto bucket.
-func s3Objects(t *testing.T, url, bucket, prefix string) [][]byte {
-	t.Helper()
-	var list struct {
-		Contents []struct{ Key string }
-	}
-	if err := xml.Unmarshal(s3Get(t, url, "/"+bucket+"?list-type=2"), &list); err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, c := range list.Contents {
-		if strings.HasPrefix(c.Key, prefix) {
-			out = append(out, s3Get(t, url, "/"+bucket+"/"+c.Key))
-		}
-	}
-	return out
-}
 
 // jsonValues splits concatenated JSON values, as Firehose writes records one after another.
 func jsonValues(t *testing.T, objects [][]byte) []json.RawMessage {
@@ -163,7 +117,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != batch.Records[0].Kinesis.SequenceNumber {
 		t.Fatalf("got %+v, want the first record (%s) reported", resp.BatchItemFailures, batch.Records[0].Kinesis.SequenceNumber)
 	}
-	if got := s3Objects(t, url, bucket, ""); len(got) != 0 {
+	if got := objectBodies(testenv.S3Objects(t, url, bucket, "")); len(got) != 0 {
 		t.Fatalf("got %d objects in S3 after a failed first write, want none", len(got))
 	}
 
@@ -177,7 +131,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 		t.Fatalf("got %+v, %v; want no failures", resp, err)
 	}
 	var ids []string
-	for _, v := range jsonValues(t, s3Objects(t, url, bucket, "events/")) {
+	for _, v := range jsonValues(t, objectBodies(testenv.S3Objects(t, url, bucket, "events/"))) {
 		var rec struct {
 			Enrichment event.Enrichment `json:"enrichment"`
 			Event      struct{ ID string }
@@ -196,7 +150,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 	if fmt.Sprint(ids) != "[m1 m2 m3]" {
 		t.Errorf("events delivery stream holds %v, want [m1 m2 m3] (the duplicate written once)", ids)
 	}
-	failed := jsonValues(t, s3Objects(t, url, bucket, "failed/"))
+	failed := jsonValues(t, objectBodies(testenv.S3Objects(t, url, bucket, "failed/")))
 	if len(failed) != 1 {
 		t.Fatalf("got %d failed events, want 1", len(failed))
 	}
@@ -282,3 +236,6 @@ func TestMotoLoadKey(t *testing.T) {
 		})
 	}
 }
+
+// objectBodies drops the keys of [testenv.S3Objects]' answer.
+func objectBodies(_ []string, bodies [][]byte) [][]byte { return bodies }

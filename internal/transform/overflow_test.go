@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
@@ -250,8 +247,9 @@ func TestOverflowAgainstMoto(t *testing.T) {
 		}
 	}
 	var got []string
-	for _, key := range listObjects(t, endpoint, "lake") {
-		body := httpGet(t, endpoint+"/lake/"+key)
+	keys, bodies := testenv.S3Objects(t, endpoint, "lake", "")
+	for i, key := range keys {
+		body := bodies[i]
 		dec := json.NewDecoder(bytes.NewReader(body))
 		for dec.More() { // Firehose concatenates records, each a JSON object here
 			var v json.RawMessage
@@ -266,40 +264,4 @@ func TestOverflowAgainstMoto(t *testing.T) {
 	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("S3 holds %d records, want the %d overflow records", len(got), len(want))
 	}
-}
-
-var keyElement = regexp.MustCompile(`<Key>([^<]+)</Key>`)
-
-func listObjects(t *testing.T, endpoint, bucket string) []string {
-	t.Helper()
-	var keys []string
-	for _, m := range keyElement.FindAllSubmatch(httpGet(t, endpoint+"/"+bucket+"?list-type=2&max-keys=1000"), -1) {
-		keys = append(keys, string(m[1]))
-	}
-	return keys
-}
-
-// httpGet gets url from moto's S3, signed as SigV4 asks.
-func httpGet(t *testing.T, url string) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	req.Header.Set("X-Amz-Content-Sha256", emptyHash)
-	creds := aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing"}
-	if err := v4.NewSigner().SignHTTP(t.Context(), creds, req, emptyHash, "s3", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return b
 }
