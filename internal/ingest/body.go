@@ -44,6 +44,9 @@ const (
 	mediaNDJSONAlt  = "application/ndjson"
 )
 
+// gzipMagic starts every gzip stream (RFC 1952, section 2.3.1).
+var gzipMagic = []byte{0x1f, 0x8b}
+
 // decodeBody undoes base64 and Content-Encoding, within the byte limits.
 func decodeBody(r *request, cfg *Config) ([]byte, *requestError) {
 	var body []byte
@@ -69,6 +72,15 @@ func decodeBody(r *request, cfg *Config) ([]byte, *requestError) {
 		}
 		return body, nil
 	case "gzip", "x-gzip":
+		if !bytes.HasPrefix(body, gzipMagic) {
+			// A REST API decompresses a gzip request body itself before it invokes the proxy
+			// integration and may still pass the header on: a body without gzip's magic bytes
+			// is taken as already decoded.
+			if len(body) > cfg.MaxDecodedBytes {
+				return nil, tooLarge("decoded_body_too_large", "body is more than %d bytes after decompression", cfg.MaxDecodedBytes)
+			}
+			return body, nil
+		}
 		return gunzip(body, cfg.MaxDecodedBytes)
 	default:
 		return nil, unsupported("unsupported_encoding", "content encoding %q is not supported: send gzip or identity", clip(enc, 64))
