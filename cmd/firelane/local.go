@@ -11,6 +11,11 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/firelane/firelane/internal/firehoselocal"
 	"github.com/firelane/firelane/internal/ingest"
 	"github.com/firelane/firelane/internal/local"
 	"github.com/firelane/firelane/internal/schema"
@@ -25,8 +30,10 @@ func runLocal(args []string) error {
 	out := fs.String("out", "lake", "directory to write the delivered S3 objects to (laid out like the bucket's keys)")
 	schemas := fs.String("schemas", "", "schema directory (default: the embedded schemas, or $SCHEMAS_DIR)")
 	verbose := fs.Bool("v", false, "show the functions' logs")
+	s3URL := fs.String("s3-endpoint", "", "deliver to this S3 endpoint (a moto_server) instead of -out, GZIP-compressed as deployed")
+	bucket := fs.String("bucket", "", "the bucket to deliver to with -s3-endpoint (created when missing)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: firelane local [-out DIR] [-schemas DIR] [FILE|DIR ...]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: firelane local [-out DIR | -s3-endpoint URL -bucket NAME] [-schemas DIR] [FILE|DIR ...]\n\n"+
 			"Sends each file's events through ingest, an in-memory Kinesis stream, enrich, an in-memory\n"+
 			"Firehose stream and transform, and writes what Firehose would deliver to S3 under -out.\n"+
 			"Default input: events/ingest/valid-*.json.\n\n")
@@ -61,19 +68,54 @@ func runLocal(args []string) error {
 	if *verbose {
 		logOut = os.Stderr
 	}
-	dir, err := filepath.Abs(*out)
+	ctx := context.Background()
+	var sink local.Sink
+	var where string
+	switch {
+	case *s3URL != "" || *bucket != "":
+		if *s3URL == "" || *bucket == "" {
+			return fmt.Errorf("-s3-endpoint and -bucket go together")
+		}
+		client, err := s3Client(ctx, *s3URL, *bucket)
+		if err != nil {
+			return err
+		}
+		sink, where = firehoselocal.S3Sink{API: client, Bucket: *bucket, GZIP: true}, "s3://"+*bucket+" at "+*s3URL+" (GZIP-compressed, each key ending in .gz)"
+	default:
+		dir, err := filepath.Abs(*out)
+		if err != nil {
+			return err
+		}
+		sink, where = local.DirSink{Dir: dir}, dir
+	}
+	chain, err := local.New(local.Config{Registry: reg, Sink: sink, Logger: slog.New(slog.NewJSONHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}
-	chain, err := local.New(local.Config{Registry: reg, Sink: local.DirSink{Dir: dir}, Logger: slog.New(slog.NewJSONHandler(logOut, nil))})
+	return runChain(ctx, chain, reqs, where, os.Stdout)
+}
+
+// s3Client returns a path-style client of the S3 endpoint (moto's test credentials unless the
+// environment has others) and makes sure the bucket exists.
+func s3Client(ctx context.Context, endpoint, bucket string) (*s3.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return runChain(context.Background(), chain, reqs, dir, os.Stdout)
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint); o.UsePathStyle = true })
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			return nil, fmt.Errorf("create bucket %s: %w", bucket, err)
+		}
+	}
+	return client, nil
 }
 
 // runChain sends the requests, drains the chain and prints what happened.
-func runChain(ctx context.Context, chain *local.Chain, reqs []local.Request, dir string, w io.Writer) error {
+func runChain(ctx context.Context, chain *local.Chain, reqs []local.Request, where string, w io.Writer) error {
 	var accepted, rejected, failed int
 	for _, r := range reqs {
 		resp, err := chain.SendRequest(ctx, r)
@@ -108,7 +150,7 @@ func runChain(ctx context.Context, chain *local.Chain, reqs []local.Request, dir
 	fmt.Fprintf(w, "failed-events stream: %d records\n", rep.Failures.Delivered+rep.Failures.OtherFailed)
 	objects := append(append([]string(nil), rep.Events.Objects...), rep.Failures.Objects...)
 	sort.Strings(objects)
-	fmt.Fprintf(w, "\n%d objects under %s:\n", len(objects), dir)
+	fmt.Fprintf(w, "\n%d objects in %s:\n", len(objects), where)
 	for _, o := range objects {
 		fmt.Fprintf(w, "  %s\n", o)
 	}
