@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/firelane/firelane/internal/jsontext"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -156,7 +157,7 @@ func isUUID(s []byte) bool {
 				return false
 			}
 		default:
-			if !isHex(c) {
+			if !jsontext.IsHex(c) {
 				return false
 			}
 		}

@@ -2,9 +2,9 @@ package fastschema
 
 import (
 	"encoding/binary"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/firelane/firelane/internal/jsontext"
 )
 
 // maxDepth is encoding/json's nesting limit: text nested deeper is not JSON to it, so it is not
@@ -78,10 +78,6 @@ func hasSpecial(x uint64) bool {
 	return ((q-lows)&^q|(b-lows)&^b|(x-lows*0x20)|x)&highs != 0
 }
 
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
 // scanString returns the end (after the closing quote) of the string that starts with the quote at
 // i, and whether its contents are already what encoding/json decodes them to (no escapes, valid
 // UTF-8). end is -1 when the string is malformed.
@@ -112,7 +108,7 @@ func scanString(raw []byte, i int) (end int, plain bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				if i+4 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) || !isHex(raw[i+3]) || !isHex(raw[i+4]) {
+				if i+4 >= len(raw) || !jsontext.IsHex(raw[i+1]) || !jsontext.IsHex(raw[i+2]) || !jsontext.IsHex(raw[i+3]) || !jsontext.IsHex(raw[i+4]) {
 					return -1, false
 				}
 				i += 5
@@ -134,76 +130,9 @@ func scanString(raw []byte, i int) (end int, plain bool) {
 	return -1, false
 }
 
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		default:
-			c = c - 'A' + 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
-
 // unquoteAppend appends the decoded contents of the well-formed string token s (quotes included)
-// to dst exactly as encoding/json decodes it: escapes resolved, a lone or mismatched UTF-16
-// surrogate becomes U+FFFD, and so does every byte that is not part of valid UTF-8.
-func unquoteAppend(dst, s []byte) []byte {
-	s = s[1 : len(s)-1]
-	for r := 0; r < len(s); {
-		c := s[r]
-		switch {
-		case c == '\\':
-			switch s[r+1] {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				rr := hex4(s[r+2:])
-				r += 6
-				if utf16.IsSurrogate(rr) {
-					if r+6 <= len(s) && s[r] == '\\' && s[r+1] == 'u' {
-						if dec := utf16.DecodeRune(rr, hex4(s[r+2:])); dec != unicode.ReplacementChar {
-							dst = utf8.AppendRune(dst, dec)
-							r += 6
-							continue
-						}
-					}
-					rr = unicode.ReplacementChar
-				}
-				dst = utf8.AppendRune(dst, rr)
-				continue
-			default: // '"', '\\', '/'
-				dst = append(dst, s[r+1])
-			}
-			r += 2
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			r++
-		default:
-			rr, size := utf8.DecodeRune(s[r:])
-			if rr == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, unicode.ReplacementChar)
-			} else {
-				dst = append(dst, s[r:r+size]...)
-			}
-			r += size
-		}
-	}
-	return dst
-}
+// to dst exactly as encoding/json decodes it.
+func unquoteAppend(dst, s []byte) []byte { return jsontext.AppendUnescaped(dst, s[1:len(s)-1]) }
 
 // skipValue returns the end of the well-formed JSON value that starts at i (after any space), or -1
 // when the text there is not JSON or nests deeper than maxDepth. depth counts the containers that

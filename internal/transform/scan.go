@@ -3,8 +3,8 @@ package transform
 import (
 	"encoding/binary"
 	"errors"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/firelane/firelane/internal/jsontext"
 )
 
 // The scanner below validates and slices JSON without building values: the transform copies an
@@ -85,7 +85,7 @@ func scanString(s []byte, i int) (end int, str jsonString, high bool, err error)
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+				if i+6 > len(s) || !jsontext.IsHex(s[i+2]) || !jsontext.IsHex(s[i+3]) || !jsontext.IsHex(s[i+4]) || !jsontext.IsHex(s[i+5]) {
 					return 0, str, high, synErr("invalid \\u escape", i)
 				}
 				i += 6
@@ -140,65 +140,9 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-func isHex(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 6 }
-
-func hexVal(c byte) rune {
-	if c <= '9' {
-		return rune(c - '0')
-	}
-	return rune(c|0x20-'a') + 10
-}
-
 // unescape appends the value of a string token's body to dst, with invalid UTF-8 and unpaired
 // surrogates replaced by U+FFFD as encoding/json does.
-func unescape(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			if c < utf8.RuneSelf {
-				dst = append(dst, c)
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRune(raw[i:])
-			dst = utf8.AppendRune(dst, r)
-			i += n
-			continue
-		}
-		switch raw[i+1] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := hexVal(raw[i+2])<<12 | hexVal(raw[i+3])<<8 | hexVal(raw[i+4])<<4 | hexVal(raw[i+5])
-			i += 6
-			if utf16.IsSurrogate(r) {
-				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					r2 := hexVal(raw[i+2])<<12 | hexVal(raw[i+3])<<8 | hexVal(raw[i+4])<<4 | hexVal(raw[i+5])
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						dst = utf8.AppendRune(dst, d)
-						i += 6
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, raw[i+1])
-		}
-		i += 2
-	}
-	return dst
-}
+func unescape(dst, raw []byte) []byte { return jsontext.AppendUnescaped(dst, raw) }
 
 // skipValue validates the JSON value that starts at s[i] (no leading space) and returns the index
 // after it. high reports whether a string in the value holds non-ASCII bytes.
