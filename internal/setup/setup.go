@@ -1,6 +1,6 @@
 // Package setup holds what every function's main does at init: read settings from the environment,
-// build the logger, and load the AWS SDK configuration once, with X-Ray instrumentation of every SDK
-// client.
+// build the logger, choose the tracer, and load the AWS SDK configuration once, with every SDK
+// client instrumented by the tracer.
 //
 // The SDK reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_FIREHOSE, ...) through
 // its normal configuration loading, so every function runs unchanged against a local endpoint
@@ -14,23 +14,40 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
-	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
-	"github.com/aws/aws-xray-sdk-go/xray"
+
+	"github.com/firelane/firelane/internal/obs/logging"
+	"github.com/firelane/firelane/internal/obs/trace"
 )
 
-// Logger returns a JSON logger at the level LOG_LEVEL names (debug, info, warn, error; info when
-// unset), tagged with the function's name.
-func Logger(function string) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(Env("LOG_LEVEL", "info"))); err != nil {
-		level = slog.LevelInfo
-	}
-	h := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})
-	return slog.New(h).With("function", function)
+// Logger returns the JSON logger of the stage named stage (see package
+// [github.com/firelane/firelane/internal/obs/logging]): the Lambda request ID, function name and
+// stage on every line, at the level LOG_LEVEL (else AWS_LAMBDA_LOG_LEVEL) names, info when unset.
+// It also becomes slog's default logger, so that nothing a dependency logs escapes the JSON format.
+func Logger(stage string) *slog.Logger {
+	log := logging.FromEnv(stage)
+	slog.SetDefault(log)
+	return log
+}
+
+var tracerOnce sync.Once
+
+// Tracer chooses the tracer once (see [trace.FromEnv]: X-Ray in Lambda with active tracing, no-op
+// elsewhere), installs it as [trace.Default] and returns it. The X-Ray SDK's own messages go to
+// log (nil: slog's default logger).
+func Tracer(log *slog.Logger) trace.Tracer {
+	tracerOnce.Do(func() {
+		if log == nil {
+			log = slog.Default()
+		}
+		t, why := trace.FromEnv(log)
+		trace.SetDefault(t)
+		log.Debug("tracing", "tracer", why)
+	})
+	return trace.Default()
 }
 
 // Env returns the environment variable name, or def when it is unset or empty.
@@ -63,17 +80,15 @@ func Int(name string, def int) (int, error) {
 	return n, nil
 }
 
-// AWSConfig loads the SDK configuration and instruments every client built from it with X-Ray.
-// Outside Lambda there is no trace context; the SDK then records nothing and stays silent.
+// AWSConfig loads the SDK configuration and instruments every client built from it with the
+// tracer [Tracer] chooses. Outside Lambda that is the no-op tracer, which records nothing and
+// stays silent.
 func AWSConfig(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
-		return aws.Config{}, fmt.Errorf("configure X-Ray: %w", err)
-	}
-	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+	Tracer(nil).InstrumentAWS(&cfg)
 	return cfg, nil
 }
 
