@@ -13,6 +13,9 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/obs"
+	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/trace"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -75,10 +78,20 @@ func (r Result) Count(o Outcome) int {
 // written makes Lambda deliver it and every later one again, which is what a batch error would do
 // for the whole batch.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+	inv := obs.Start(ctx, "enrich", h.logger())
+	defer inv.End()
+	ctx, span := trace.Start(obs.NewContext(ctx, inv), "enrich")
+	defer span.End()
 	res := h.Process(ctx, ev)
-	h.logger().Info("batch processed", "records", len(ev.Records), "written", res.Count(Written),
-		"poison", res.Count(Poison), "duplicates", res.Count(Duplicate),
-		"unprocessed", res.Count(Unprocessed)+res.Count(Reported), "reported", len(res.Response.BatchItemFailures))
+	span.Annotate("records", len(ev.Records))
+	inv.Count(obs.Received, len(ev.Records))
+	inv.Observe(obs.BatchSize, emf.Count, float64(len(ev.Records)))
+	inv.Count(obs.Accepted, res.Count(Written))
+	inv.Count(obs.Failed, res.Count(Poison), obs.Reason(obs.ReasonPoison))
+	inv.Count(obs.Failed, res.Count(Reported), obs.Reason(obs.ReasonWrite))
+	inv.Count(obs.Dropped, res.Count(Duplicate), obs.Reason(obs.ReasonDuplicate))
+	inv.Set("unprocessed", res.Count(Unprocessed)+res.Count(Reported))
+	inv.Set("reported", len(res.Response.BatchItemFailures))
 	return res.Response, nil
 }
 
@@ -107,6 +120,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	// Records are enriched as their window is filled rather than all at once: a window's records
 	// are dropped once written, so memory stays at about one window whatever the batch size, and
 	// nothing past a failure is enriched for nothing.
+	inv := obs.FromContext(ctx)
 	preps := make([]prepared, len(ev.Records))
 	seen := make(map[string]struct{}, len(ev.Records))
 	strs := interner{}
@@ -114,7 +128,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	prepare := func(i int) {
 		for ; next <= i; next++ {
 			k := &ev.Records[next].Kinesis
-			data, fp, err := h.enrich(k, strs)
+			data, fp, err := h.enrich(k, strs, inv)
 			switch {
 			case err != nil:
 				h.logger().Warn("poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
@@ -171,9 +185,16 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 		}
 		first := -1 // the first record of the window that was not acknowledged
 		note := func(idx []int, results []awsbatch.Result, stream string, o Outcome) {
+			written, retried := 0, 0
+			defer func() {
+				inv.Count(obs.Written, written, obs.Destination(stream))
+				inv.Count(obs.Retried, retried, obs.Destination(stream))
+			}()
 			for j, r := range results {
 				i := idx[j]
+				retried += max(r.Attempts-1, 0)
 				if r.OK {
+					written++
 					res.Outcomes[i] = o
 					continue
 				}
@@ -185,7 +206,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 			}
 		}
 		if len(out) > 0 {
-			note(outIdx, h.Firehose.Write(ctx, out), "events", Written)
+			note(outIdx, h.write(ctx, h.Firehose, out, "events"), "events", Written)
 		}
 		if first >= 0 {
 			// Poison records after the first failed event would be delivered again anyway.
@@ -196,7 +217,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 			failed, failedIdx = failed[:n], failedIdx[:n]
 		}
 		if len(failed) > 0 {
-			note(failedIdx, h.Failed.Write(ctx, failed), "failed-events", Poison)
+			note(failedIdx, h.write(ctx, h.Failed, failed, "failed-events"), "failed-events", Poison)
 		}
 		if first >= 0 {
 			h.report(&res, ev, start, first)
@@ -211,6 +232,15 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 		start = end
 	}
 	return res
+}
+
+// write writes one window of records to a delivery stream in a trace span of its own.
+func (h *Handler) write(ctx context.Context, w Writer, recs []awsbatch.Record, stream string) []awsbatch.Result {
+	ctx, span := trace.Start(ctx, "write")
+	defer span.End()
+	span.Annotate("stream", stream)
+	span.Annotate("records", len(recs))
+	return w.Write(ctx, recs)
 }
 
 // report names record first in the response. Records from first on that the window did not see
@@ -230,7 +260,7 @@ func (h *Handler) report(res *Result, ev events.KinesisEvent, start, first int) 
 
 // enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
 // error makes it a poison record.
-func (h *Handler) enrich(k *events.KinesisRecord, strs interner) ([]byte, string, error) {
+func (h *Handler) enrich(k *events.KinesisRecord, strs interner, inv *obs.Invocation) ([]byte, string, error) {
 	in, err := decodeInput(k.Data, strs)
 	if err != nil {
 		return nil, "", poison("decode", err)
@@ -247,6 +277,9 @@ func (h *Handler) enrich(k *events.KinesisRecord, strs interner) ([]byte, string
 		if err := step.Enrich(it); err != nil {
 			return nil, "", poison(step.Name(), fmt.Errorf("%s: %w", step.Name(), err))
 		}
+	}
+	if l := it.Enrichment.LatenessMS; l != nil {
+		inv.Observe(obs.Lateness, emf.Milliseconds, float64(*l), obs.EventType(ce.Type, it.Schema != nil))
 	}
 	if it.Enrichment.Fingerprint == "" {
 		// The fingerprint is what duplicates are recognised by, here and in the lake: it is written

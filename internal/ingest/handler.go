@@ -17,6 +17,9 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/obs"
+	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/trace"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -131,6 +134,9 @@ func (h *Handler) Invoke(ctx context.Context, raw []byte) ([]byte, error) {
 // serve answers a request. It never fails: every outcome is an answer.
 func (h *Handler) serve(ctx context.Context, r *request) answer {
 	start := time.Now()
+	inv := obs.Start(ctx, "ingest", h.logger())
+	defer inv.End()
+	ctx = obs.NewContext(ctx, inv)
 	cfg := h.Config.withDefaults()
 	cors := corsHeaders(r, &cfg)
 	if r.method == http.MethodOptions {
@@ -139,7 +145,7 @@ func (h *Handler) serve(ctx context.Context, r *request) answer {
 	if r.method != http.MethodPost {
 		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "use POST to send events"}, r.ctx.RequestID, cors)
 		a.headers["Allow"] = "OPTIONS, POST"
-		h.logRequest(r, a.status, 0, nil, start)
+		h.logRequest(inv, r, a.status, 0, nil)
 		return a
 	}
 	body, rerr := decodeBody(r, &cfg)
@@ -157,7 +163,7 @@ func (h *Handler) serve(ctx context.Context, r *request) answer {
 	}
 	if rerr != nil {
 		a := errorAnswer(rerr, r.ctx.RequestID, cors)
-		h.logRequest(r, a.status, 0, nil, start)
+		h.logRequest(inv, r, a.status, 0, nil)
 		return a
 	}
 	now := h.now()
@@ -177,7 +183,7 @@ func (h *Handler) serve(ctx context.Context, r *request) answer {
 	case http.StatusServiceUnavailable:
 		a.headers["Retry-After"] = "5"
 	}
-	h.logRequest(r, status, len(raws), &resp, start)
+	h.logRequest(inv, r, status, len(raws), &resp)
 	return a
 }
 
@@ -218,6 +224,14 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	var recs, rejected []awsbatch.Record
 	var recIndex, rejIndex []int
 	budget := answerReasonsBudget
+	inv := obs.FromContext(ctx)
+	_, span := trace.Start(ctx, "validate")
+	span.Annotate("events", len(raws))
+	// Counted per request, not per event: the dimension values are the registry's types (or the
+	// folded unknown one) and reason classes, so the maps stay small whatever a client sends.
+	type typeClass struct{ typ, class string }
+	rejectedBy := map[typeClass]int{}
+	var acceptedTypes []string // the type of each record, by recIndex position
 	for i, raw := range raws {
 		res := h.Registry.ValidateJSON(raw, cfg.MaxErrors)
 		r := &resp.Results[i]
@@ -237,10 +251,20 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			budget = max(budget-used, 0)
 			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, now)})
 			rejIndex = append(rejIndex, i)
+			typ := obs.FoldedType
+			if res.Entry != nil {
+				typ = res.Entry.Type
+			}
+			rejectedBy[typeClass{typ, obs.ClassOf(res.Reasons)}]++
 			continue
 		}
 		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
 		recIndex = append(recIndex, i)
+		acceptedTypes = append(acceptedTypes, res.Entry.Type)
+	}
+	span.End()
+	for k, n := range rejectedBy {
+		inv.Count(obs.Rejected, n, obs.EventType(k.typ, k.typ != obs.FoldedType), obs.Reason(k.class))
 	}
 	// The records of all accepted events share one buffer: one allocation per request.
 	size := 0
@@ -258,12 +282,30 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, &resp) })
 	}
 	if len(recs) > 0 {
-		for j, res := range h.Kinesis.Write(ctx, recs) {
+		wctx, span := trace.Start(ctx, "write")
+		span.Annotate("records", len(recs))
+		results := h.Kinesis.Write(wctx, recs)
+		span.End()
+		acceptedBy := map[string]int{}
+		written, retried, failed := 0, 0, 0
+		defer func() {
+			for typ, n := range acceptedBy {
+				inv.Count(obs.Accepted, n, obs.EventType(typ, true))
+			}
+			inv.Count(obs.Written, written, obs.Destination("kinesis"))
+			inv.Count(obs.Retried, retried, obs.Destination("kinesis"))
+			inv.Count(obs.Failed, failed, obs.Reason(obs.ReasonWrite))
+		}()
+		for j, res := range results {
 			r := &resp.Results[recIndex[j]]
+			retried += max(res.Attempts-1, 0)
 			if res.OK {
 				r.Status = StatusAccepted
+				acceptedBy[acceptedTypes[j]]++
+				written++
 				continue
 			}
+			failed++
 			r.Status = StatusFailed
 			r.Errors = []event.Reason{{Keyword: clip(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
 			h.logger().Warn("event not written to the stream", "request_id", sc.RequestID, "index", recIndex[j], "id", r.ID,
@@ -287,10 +329,22 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 // setAside writes rejected events to the failed-events stream. When there is none, or it does not
 // take an event, the event is logged with its reasons instead: one error line per event, holding
 // the whole failed-event record when it fits a log line. The client's answer is the same either way.
+// reasonSummary lists a rejection's reasons as "keyword at pointer", without the messages, which
+// may quote the event's values.
+func reasonSummary(reasons []event.Reason) []string {
+	out := make([]string, len(reasons))
+	for i, r := range reasons {
+		out[i] = r.Keyword + " at " + cmp.Or(r.Location, "/")
+	}
+	return out
+}
+
 func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, resp *Response) {
 	if h.Rejected == nil {
-		for j, rec := range recs {
-			h.logger().Info("rejected event", "request_id", resp.RequestID, "index", index[j], "id", resp.Results[index[j]].ID, "record", loggable(rec.Data))
+		// No destination is configured: the client has the reasons, and the log says where they
+		// pointed, never what the event held.
+		for _, i := range index {
+			h.logger().Info("rejected event", "request_id", resp.RequestID, "index", i, "reasons", reasonSummary(resp.Results[i].Errors))
 		}
 		return
 	}
@@ -314,12 +368,14 @@ func loggable(rec []byte) string {
 }
 
 // logRequest writes the one line per invocation.
-func (h *Handler) logRequest(r *request, status, events int, resp *Response, start time.Time) {
-	attrs := []any{"request_id", r.ctx.RequestID, "status", status, "events", events, "duration_ms", time.Since(start).Milliseconds()}
-	if resp != nil {
-		attrs = append(attrs, "accepted", resp.Accepted, "rejected", resp.Rejected, "failed", resp.Failed)
+func (h *Handler) logRequest(inv *obs.Invocation, r *request, status, events int, resp *Response) {
+	inv.Set("api_request_id", r.ctx.RequestID)
+	inv.Set("status", status)
+	inv.Count(obs.Received, events)
+	inv.Observe(obs.BatchSize, emf.Count, float64(events))
+	if resp == nil && status >= 400 {
+		inv.Count(obs.Rejected, 1, obs.Reason(obs.ReasonRequest))
 	}
-	h.logger().Info("request", attrs...)
 }
 
 // throttled are the error codes that mean "too much, too fast" rather than "unavailable".

@@ -169,10 +169,19 @@ func TestIngestRecord(t *testing.T) {
 	if len(recs) != 2 {
 		t.Fatalf("got %d records, want 2", len(recs))
 	}
-	// Normal operation logs one line per invocation.
-	if lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n"); len(lines) != 1 ||
-		!strings.Contains(lines[0], `"msg":"request"`) || !strings.Contains(lines[0], `"accepted":2`) {
-		t.Errorf("got log lines %q, want one request line", lines)
+	// Normal operation logs one summary line per invocation (an EMF document) and the EMF lines
+	// of its dimensioned metrics; no payload.
+	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
+	if !strings.Contains(lines[0], `"msg":"invocation"`) || !strings.Contains(lines[0], `"Accepted":2`) || !strings.Contains(lines[0], `"status":200`) {
+		t.Errorf("got first log line %q, want the invocation summary", lines[0])
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, `"msg":"metrics"`) {
+			t.Errorf("got log line %q, want only metrics lines after the summary", l)
+		}
+	}
+	if strings.Contains(f.logs.String(), "session-8f14e45f") {
+		t.Errorf("logs carry event values: %s", f.logs.String())
 	}
 	wantCtx := event.ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: "req-1", SourceIP: "198.51.100.23",
 		UserAgent: "test/1.0", APIKeyID: "key-1", Principal: "user-42", Stage: "prod"}
@@ -437,12 +446,17 @@ func TestRejectedNotWritten(t *testing.T) {
 		t.Fatalf("no log line for the rejected event: %s", f.logs.String())
 	}
 
-	// Without a failed-events stream, rejected events are logged too.
+	// Without a failed-events stream, rejected events are logged with where their reasons point,
+	// never with their values: the client has the full answer.
 	f = newFixture(t, registry(t), Config{})
 	f.h.Rejected = nil
 	f.h.Handle(t.Context(), post(badURL, nil))
-	if !strings.Contains(f.logs.String(), `"msg":"rejected event"`) || !strings.Contains(f.logs.String(), b64([]byte(badURL))) {
-		t.Errorf("rejected event not logged: %s", f.logs.String())
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"rejected event"`) || !strings.Contains(logs, "format at /data/url") {
+		t.Errorf("rejected event not logged with its reasons: %s", logs)
+	}
+	if strings.Contains(logs, b64([]byte(badURL))) || strings.Contains(logs, "not a url") {
+		t.Errorf("rejected event logged with its payload: %s", logs)
 	}
 }
 

@@ -400,17 +400,35 @@ func TestLogging(t *testing.T) {
 		}
 		lines = append(lines, m)
 	}
-	if len(lines) != 3 {
-		t.Fatalf("got %d log lines, want 3 (two failed records, one invocation):\n%s", len(lines), buf.String())
-	}
-	for i, id := range []string{"r1", "r2"} {
-		if lines[i]["msg"] != "record failed" || lines[i]["record_id"] != id || lines[i]["reason"] == "" {
-			t.Errorf("line %d: got %v, want the failure of %s with a reason", i, lines[i], id)
+	// Two failed records, then the invocation's summary line and one EMF metrics line per
+	// dimension combination counted (Dropped by reason, Failed by reason).
+	var failed, summaries, metrics []map[string]any
+	for _, l := range lines {
+		switch l["msg"] {
+		case "record failed":
+			failed = append(failed, l)
+		case "invocation":
+			summaries = append(summaries, l)
+		case "metrics":
+			metrics = append(metrics, l)
+		default:
+			t.Errorf("unexpected log line %v", l)
 		}
 	}
-	last := lines[2]
-	if last["msg"] != "transform invocation" || last["records"] != 4.0 || last["ok"] != 1.0 || last["failed"] != 2.0 || last["dropped"] != 1.0 {
+	if len(failed) != 2 || len(summaries) != 1 || len(metrics) != 2 {
+		t.Fatalf("got %d failure, %d summary and %d metrics lines, want 2, 1 and 2:\n%s", len(failed), len(summaries), len(metrics), buf.String())
+	}
+	for i, id := range []string{"r1", "r2"} {
+		if failed[i]["record_id"] != id || failed[i]["reason"] == "" {
+			t.Errorf("line %d: got %v, want the failure of %s with a reason", i, failed[i], id)
+		}
+	}
+	last := summaries[0]
+	if last["Received"] != 4.0 || last["Accepted"] != 1.0 || last["Failed"] != 2.0 || last["Dropped"] != 1.0 || last["invocation_id"] == nil {
 		t.Errorf("got invocation line %v", last)
+	}
+	if _, ok := last["_aws"]; !ok {
+		t.Errorf("summary line is not an EMF document: %v", last)
 	}
 }
 

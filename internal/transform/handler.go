@@ -16,6 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/firelane/firelane/internal/awsbatch"
+	"github.com/firelane/firelane/internal/obs"
+	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/trace"
 )
 
 // MaxResponseBytes is the largest response the handler returns. Lambda caps a synchronous
@@ -108,10 +111,25 @@ type counts struct {
 // exactly, as Firehose spells them (encoding/json would also take "RecordID" for recordId). With
 // [Handler.ReuseResponse], the slice is valid until the next call.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, _, err := h.invoke(ctx, payload)
+	inv := obs.Start(ctx, "transform", h.logger())
+	defer inv.End()
+	ctx, span := trace.Start(obs.NewContext(ctx, inv), "convert")
+	out, stats, err := h.invoke(ctx, payload)
+	span.Annotate("records", stats.Records)
+	inv.Count(obs.Received, stats.Records)
+	inv.Observe(obs.BatchSize, emf.Count, float64(stats.Records))
+	inv.Count(obs.Accepted, stats.OK)
+	inv.Count(obs.Dropped, stats.Dropped, obs.Reason(obs.ReasonDropType))
+	inv.Count(obs.Reingested, stats.Reingested)
+	inv.Count(obs.Failed, stats.Failed, obs.Reason(obs.ReasonPoison))
+	inv.Set("bytes_in", len(payload))
+	inv.Set("bytes_out", len(out))
 	if err != nil {
+		span.Fail(err)
+		inv.Set("error", err.Error())
 		h.logger().LogAttrs(ctx, slog.LevelError, "transform invocation failed", slog.String("error", err.Error()))
 	}
+	span.End()
 	return out, err
 }
 
@@ -134,7 +152,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (e
 }
 
 func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, counts, error) {
-	began := time.Now()
 	h.mu.Lock()
 	st := h.idle
 	h.idle = nil
@@ -241,12 +258,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, counts, e
 			return nil, stats, err
 		}
 	}
-	log.LogAttrs(ctx, slog.LevelInfo, "transform invocation",
-		slog.String("invocation_id", string(inv.invocationID.raw)),
-		slog.Int("records", stats.Records), slog.Int("ok", stats.OK), slog.Int("dropped", stats.Dropped),
-		slog.Int("reingested", stats.Reingested), slog.Int("failed", stats.Failed),
-		slog.Int("bytes_in", len(payload)), slog.Int("bytes_out", len(out)),
-		slog.Float64("duration_ms", float64(time.Since(began).Microseconds())/1000))
+	obs.FromContext(ctx).Set("invocation_id", string(inv.invocationID.raw))
 	return out, stats, nil
 }
 
