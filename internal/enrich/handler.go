@@ -131,7 +131,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 			data, fp, err := h.enrich(k, strs, inv)
 			switch {
 			case err != nil:
-				h.logger().Warn("poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
+				h.logger().WarnContext(ctx, "poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
 				preps[next] = prepared{data: h.failedRecord(k, err), poison: true}
 			default:
 				if _, dup := seen[fp]; dup {
@@ -156,7 +156,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	var outIdx, failedIdx []int
 	for start := 0; start < len(preps); {
 		if ctx.Err() != nil || (hasDeadline && time.Until(deadline) < margin) {
-			h.logger().Error("no time left to write the rest of the batch", "sequence_number", ev.Records[start].Kinesis.SequenceNumber)
+			h.logger().ErrorContext(ctx, "no time left to write the rest of the batch", "sequence_number", ev.Records[start].Kinesis.SequenceNumber)
 			h.report(&res, ev, start, start)
 			return res
 		}
@@ -198,7 +198,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 					res.Outcomes[i] = o
 					continue
 				}
-				h.logger().Error("record not written", "stream", stream, "sequence_number", ev.Records[i].Kinesis.SequenceNumber,
+				h.logger().ErrorContext(ctx, "record not written", "stream", stream, "sequence_number", ev.Records[i].Kinesis.SequenceNumber,
 					"error_code", r.ErrorCode, "error", r.ErrorMessage, "attempts", r.Attempts)
 				if first < 0 || i < first {
 					first = i

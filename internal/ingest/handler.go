@@ -308,7 +308,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			failed++
 			r.Status = StatusFailed
 			r.Errors = []event.Reason{{Keyword: clip(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
-			h.logger().Warn("event not written to the stream", "request_id", sc.RequestID, "index", recIndex[j], "id", r.ID,
+			h.logger().WarnContext(ctx, "event not written to the stream", "api_request_id", sc.RequestID, "index", recIndex[j], "id", r.ID,
 				"error_code", res.ErrorCode, "error", res.ErrorMessage, "attempts", res.Attempts)
 		}
 	}
@@ -344,7 +344,7 @@ func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []
 		// No destination is configured: the client has the reasons, and the log says where they
 		// pointed, never what the event held.
 		for _, i := range index {
-			h.logger().Info("rejected event", "request_id", resp.RequestID, "index", i, "reasons", reasonSummary(resp.Results[i].Errors))
+			h.logger().InfoContext(ctx, "rejected event", "api_request_id", resp.RequestID, "index", i, "reasons", reasonSummary(resp.Results[i].Errors))
 		}
 		return
 	}
@@ -352,7 +352,7 @@ func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []
 		if res.OK {
 			continue
 		}
-		h.logger().Error("rejected event not written to the failed-events stream", "request_id", resp.RequestID, "index", index[j],
+		h.logger().ErrorContext(ctx, "rejected event not written to the failed-events stream", "api_request_id", resp.RequestID, "index", index[j],
 			"id", resp.Results[index[j]].ID, "error_code", res.ErrorCode, "error", res.ErrorMessage, "record", loggable(recs[j].Data))
 	}
 }

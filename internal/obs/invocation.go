@@ -285,6 +285,11 @@ func (inv *Invocation) End() {
 	totals := map[string]int{}
 	dimensioned := map[string]*emf.Document{} // by dimension combination
 	var combos []string
+	// A distribution observed only under dimensions (Lateness by event type) is also published
+	// under FunctionName alone, merged, so that one series shows the whole function.
+	plain := map[string]bool{}
+	merged := map[string]*series{}
+	var mergedOrder []string
 	for _, key := range inv.order {
 		s := inv.series[key]
 		if s.count {
@@ -296,6 +301,15 @@ func (inv *Invocation) End() {
 			}
 		} else if len(s.dims) == 0 {
 			summary.Metrics = append(summary.Metrics, emf.Metric{Name: s.name, Unit: s.unit, Values: s.sample()})
+			plain[s.name] = true
+		} else {
+			m, ok := merged[s.name]
+			if !ok {
+				m = &series{name: s.name, unit: s.unit}
+				merged[s.name] = m
+				mergedOrder = append(mergedOrder, s.name)
+			}
+			m.values = append(m.values, s.sample()...)
 		}
 		if len(s.dims) == 0 {
 			continue
@@ -316,6 +330,11 @@ func (inv *Invocation) End() {
 			d.Metrics = append(d.Metrics, emf.Metric{Name: s.name, Unit: s.unit, Values: s.sample()})
 		}
 	}
+	for _, name := range mergedOrder {
+		if m := merged[name]; !plain[name] && len(m.values) > 0 {
+			summary.Metrics = append(summary.Metrics, emf.Metric{Name: name, Unit: m.unit, Values: quantiles(m.values, emf.MaxValues)})
+		}
+	}
 	summary.Metrics = append(summary.Metrics, emf.Metric{Name: HandlerTime, Unit: emf.Milliseconds, Values: []float64{elapsed}})
 
 	attrs := slices.Clone(inv.attrs)
@@ -323,6 +342,20 @@ func (inv *Invocation) End() {
 	for _, combo := range combos {
 		inv.emit(end, slog.LevelInfo, "metrics", dimensioned[combo], nil)
 	}
+}
+
+// quantiles returns at most n values that stand for vs: vs itself when it is short enough, else n
+// evenly spaced order statistics, the minimum and the maximum among them.
+func quantiles(vs []float64, n int) []float64 {
+	if len(vs) <= n {
+		return vs
+	}
+	sorted := slices.Sorted(slices.Values(vs))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = sorted[i*(len(sorted)-1)/(n-1)]
+	}
+	return out
 }
 
 // sample returns the series' values with the exact maximum among them.

@@ -239,3 +239,26 @@ func TestConcurrentCounts(t *testing.T) {
 		t.Errorf("got Accepted %v, want 800", lines[0][Accepted])
 	}
 }
+
+// TestDimensionedDistribution checks that a distribution observed only by event type is also in
+// the summary, merged, with its maximum, and within the value limit.
+func TestDimensionedDistribution(t *testing.T) {
+	lines := run(t, slog.LevelInfo, func(inv *Invocation) {
+		for i := range 300 {
+			inv.Observe(Lateness, emf.Milliseconds, float64(i), EventType(fmt.Sprint("t", i%3), true))
+		}
+	})
+	vals, ok := lines[0][Lateness].([]any)
+	if !ok || len(vals) != emf.MaxValues || !slices.Contains(vals, any(299.0)) || !slices.Contains(vals, any(0.0)) {
+		t.Fatalf("summary Lateness: got %v, want %d values from 0 to 299", lines[0][Lateness], emf.MaxValues)
+	}
+	perType := 0
+	for _, l := range lines[1:] {
+		if _, ok := l[Lateness]; ok && l[DimEventType] != nil {
+			perType++
+		}
+	}
+	if perType != 3 {
+		t.Errorf("got Lateness on %d metric lines, want one per event type", perType)
+	}
+}
