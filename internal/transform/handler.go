@@ -354,8 +354,20 @@ func (h *Handler) reingest(ctx context.Context, inv invocation, recs []awsbatch.
 	if err != nil {
 		return fmt.Errorf("re-ingest %d records: %w", len(recs), err)
 	}
-	failed, first := 0, ""
+	ctx, span := trace.Start(ctx, "write")
+	span.Annotate("records", len(recs))
+	defer span.End()
+	failed, first, retried, written := 0, "", 0, 0
+	defer func() {
+		o := obs.FromContext(ctx)
+		o.Count(obs.Retried, retried, obs.Destination("firehose"))
+		o.Count(obs.Written, written, obs.Destination("firehose"))
+	}()
 	for _, res := range w.Write(ctx, recs) {
+		retried += max(res.Attempts-1, 0)
+		if res.OK {
+			written++
+		}
 		if !res.OK {
 			if failed == 0 {
 				first = res.ErrorCode + ": " + res.ErrorMessage

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -115,7 +116,9 @@ func TestOverflowIsReingested(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeFirehose{fail: tc.fail, stream: "events"}
+			var logs bytes.Buffer
 			h := quietHandler()
+			h.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			h.Firehose, h.Retry = fake, fastRetry
 			out, err := h.Invoke(t.Context(), payload)
 			if err != nil {
@@ -123,6 +126,20 @@ func TestOverflowIsReingested(t *testing.T) {
 			}
 			resp := checkContract(t, in, out)
 			checkOverflow(t, in, resp, fake.acked)
+			// The invocation's summary counts the re-ingested records and the retries it took.
+			var summary struct {
+				Reingested, Retried, Written int
+			}
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, `"msg":"invocation"`) {
+					if err := json.Unmarshal([]byte(l), &summary); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if summary.Reingested != len(fake.acked) || summary.Written != len(fake.acked) || (tc.name == "all acknowledged") != (summary.Retried == 0) {
+				t.Errorf("summary counts %+v for %d re-ingested records", summary, len(fake.acked))
+			}
 			if len(out) < MaxResponseBytes-100_000 {
 				t.Errorf("response is %d bytes: records were re-ingested that fitted", len(out))
 			}
