@@ -155,6 +155,12 @@ func (e *cloudEvent) set(key, v []byte, strs interner) error {
 	if !repeats {
 		strs = nil
 	}
+	return setString(dst, key, v, strs)
+}
+
+// setString decodes the string member v named key into dst, interning it through strs (nil: no
+// interning).
+func setString(dst *string, key, v []byte, strs interner) error {
 	s, err := strs.jsonString(v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key[1:len(key)-1], err)
@@ -167,7 +173,6 @@ func (e *cloudEvent) set(key, v []byte, strs interner) error {
 func setContext(c *event.ServerContext, key, v []byte, strs interner) error {
 	key = plainKey(key)
 	var dst *string
-	repeats := true // a request's events, and a client's requests, share their context
 	switch string(key[1 : len(key)-1]) {
 	case "received_at":
 		dst = &c.ReceivedAt
@@ -186,15 +191,8 @@ func setContext(c *event.ServerContext, key, v []byte, strs interner) error {
 	default:
 		return nil
 	}
-	if !repeats {
-		strs = nil
-	}
-	s, err := strs.jsonString(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", key[1:len(key)-1], err)
-	}
-	*dst = s
-	return nil
+	// Interned: a request's events, and a client's requests, share their context.
+	return setString(dst, key, v, strs)
 }
 
 // errNotString reports a member that must be a string and is not.
