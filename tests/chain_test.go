@@ -15,7 +15,8 @@ import (
 
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/ingest"
-	"github.com/firelane/firelane/internal/local"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -44,7 +45,7 @@ type outcome struct {
 }
 
 // sendAll sends every request and collects the edge's per-event answers.
-func sendAll(t *testing.T, chain *local.Chain, reqs []local.Request) outcome {
+func sendAll(t *testing.T, chain *pipeline.Chain, reqs []pipeline.Request) outcome {
 	t.Helper()
 	out := outcome{accepted: map[string]int{}, rejected: map[string]int{}}
 	for _, r := range reqs {
@@ -190,11 +191,11 @@ func TestChainSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	chain, err := local.New(local.Config{Registry: reg, Sink: local.DirSink{Dir: dir}, Logger: quiet})
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: dir}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs, err := local.LoadRequests([]string{filepath.Join(repoRoot(t), "events", "ingest")})
+	reqs, err := pipeline.LoadRequests([]string{filepath.Join(repoRoot(t), "events", "ingest")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +218,11 @@ func TestChainWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	chain, err := local.New(local.Config{Registry: reg, Sink: local.DirSink{Dir: dir}, Logger: quiet})
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: dir}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs, err := local.LoadRequests([]string{filepath.Join(shared, "workload", "out", "events.ndjson")})
+	reqs, err := pipeline.LoadRequests([]string{filepath.Join(shared, "workload", "out", "events.ndjson")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/firelane/firelane/internal/firehoselocal"
-	"github.com/firelane/firelane/internal/lambdarun"
-	"github.com/firelane/firelane/internal/testenv"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	"github.com/firelane/firelane/internal/localaws/lambda"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // functionIDs are the template's functions, in the order the chain runs them.
@@ -35,13 +35,13 @@ func buildFunctions(t *testing.T) (emulator string, bootstraps map[string]string
 		ctx := context.Background()
 		root := repoRoot(t)
 		built.bootstraps = map[string]string{}
-		if built.emulator, built.err = lambdarun.BuildEmulator(ctx, root, buildDir); built.err != nil {
+		if built.emulator, built.err = lambda.BuildEmulator(ctx, root, buildDir); built.err != nil {
 			return
 		}
 		for _, id := range functionIDs {
 			dir := filepath.Join(buildDir, id)
 			var b string
-			if b, built.err = lambdarun.Build(ctx, root, lambdarun.PackageOf(id), dir); built.err != nil {
+			if b, built.err = lambda.Build(ctx, root, lambda.PackageOf(id), dir); built.err != nil {
 				return
 			}
 			built.bootstraps[id] = b
@@ -78,8 +78,8 @@ type localAWS struct {
 	cfg      aws.Config
 	kinesis  *kinesis.Client
 	s3       *s3.Client
-	firehose *firehoselocal.Server
-	fns      map[string]*lambdarun.Instance
+	firehose *localfirehose.Server
+	fns      map[string]*lambda.Instance
 	bucket   string
 	stream   string
 	logs     *syncBuffer
@@ -89,7 +89,7 @@ func startLocalAWS(t *testing.T) *localAWS {
 	t.Helper()
 	emulator, bootstraps := buildFunctions(t)
 	ctx := t.Context()
-	la := &localAWS{moto: testenv.StartMoto(t), fns: map[string]*lambdarun.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
+	la := &localAWS{moto: moto.StartMoto(t), fns: map[string]*lambda.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			s := la.logs.String()
@@ -109,7 +109,7 @@ func startLocalAWS(t *testing.T) *localAWS {
 	la.s3 = s3.NewFromConfig(la.cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(la.moto); o.UsePathStyle = true })
 
 	tpl := loadTemplate(t)
-	ingest, err := lambdarun.FunctionSpec(tpl, "IngestFunction", "firelane", nil)
+	ingest, err := lambda.FunctionSpec(tpl, "IngestFunction", "firelane", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func startLocalAWS(t *testing.T) *localAWS {
 	}
 
 	// The HMAC key for "x-pii": "hash" values, in the secret the template generates.
-	enrich, err := lambdarun.FunctionSpec(tpl, "EnrichFunction", "firelane", nil)
+	enrich, err := lambda.FunctionSpec(tpl, "EnrichFunction", "firelane", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +131,11 @@ func startLocalAWS(t *testing.T) *localAWS {
 		t.Fatalf("create the PII key secret %q in moto: %v", enrich.Env["PII_KEY_SECRET_ID"], err)
 	}
 
-	configs, err := firehoselocal.FromTemplate(tpl, "firelane", nil)
+	configs, err := localfirehose.FromTemplate(tpl, "firelane", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	la.firehose = &firehoselocal.Server{Streams: map[string]*firehoselocal.Stream{}}
+	la.firehose = &localfirehose.Server{Streams: map[string]*localfirehose.Stream{}}
 	for _, c := range configs {
 		// The template's buffers (64 MB, 60 s and more) would hold a test's few records for
 		// minutes: the test flushes explicitly instead, and the timer path is exercised by
@@ -143,9 +143,9 @@ func startLocalAWS(t *testing.T) *localAWS {
 		c.Interval, c.BufferBytes = 0, 0
 		id := c.TransformID
 		transform := func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
-			return firehoselocal.InvokeURL(la.fns[id].URL)(ctx, ev)
+			return localfirehose.InvokeURL(la.fns[id].URL)(ctx, ev)
 		}
-		st, err := firehoselocal.NewStream(c, firehoselocal.S3Sink{API: la.s3, Bucket: la.bucket, GZIP: c.GZIP}, transform)
+		st, err := localfirehose.NewStream(c, localfirehose.S3Sink{API: la.s3, Bucket: la.bucket, GZIP: c.GZIP}, transform)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func startLocalAWS(t *testing.T) *localAWS {
 	t.Cleanup(func() { la.firehose.Close() })
 
 	for _, id := range functionIDs {
-		spec, err := lambdarun.FunctionSpec(tpl, id, "firelane", nil)
+		spec, err := lambda.FunctionSpec(tpl, id, "firelane", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func startLocalAWS(t *testing.T) *localAWS {
 		spec.Env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = la.moto
 		spec.Env["AWS_ENDPOINT_URL_SSM"] = la.moto
 		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = la.firehose.URL()
-		in, err := lambdarun.Start(ctx, lambdarun.Config{
+		in, err := lambda.Start(ctx, lambda.Config{
 			Emulator: emulator, Bootstrap: bootstraps[id], Name: spec.Name, Env: spec.Env,
 			MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: la.logs,
 		})

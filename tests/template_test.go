@@ -219,7 +219,7 @@ func TestTemplateEventSourceMapping(t *testing.T) {
 }
 
 // TestTemplateEnvironment checks the functions' settings against docs/contracts.md section 7 and
-// the default stack's names against those of the local chain (internal/local's StreamName,
+// the default stack's names against those of the local chain (internal/localaws/pipeline's StreamName,
 // DeliveryStreamName and FailedStreamName).
 func TestTemplateEnvironment(t *testing.T) {
 	tpl := loadTemplate(t)

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/firelane/firelane/internal/cfn"
-	"github.com/firelane/firelane/internal/firehoselocal"
-	"github.com/firelane/firelane/internal/lambdarun"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	"github.com/firelane/firelane/internal/localaws/lambda"
 )
 
 func init() {
@@ -57,7 +57,7 @@ func runFirehose(args []string) error {
 	if err != nil {
 		return err
 	}
-	configs, err := firehoselocal.FromTemplate(tpl, *stack, params)
+	configs, err := localfirehose.FromTemplate(tpl, *stack, params)
 	if err != nil {
 		return err
 	}
@@ -72,8 +72,8 @@ func runFirehose(args []string) error {
 			return fmt.Errorf("create bucket %s: %w", *bucket, err)
 		}
 	}
-	srv := &firehoselocal.Server{Streams: map[string]*firehoselocal.Stream{}}
-	transforms := map[string]*lambdarun.Instance{}
+	srv := &localfirehose.Server{Streams: map[string]*localfirehose.Stream{}}
+	transforms := map[string]*lambda.Instance{}
 	for _, c := range configs {
 		if *interval > 0 {
 			c.Interval = *interval
@@ -83,9 +83,9 @@ func runFirehose(args []string) error {
 			transforms[id] = nil
 		}
 		invoke := func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
-			return firehoselocal.InvokeURL(transforms[id].URL)(ctx, ev)
+			return localfirehose.InvokeURL(transforms[id].URL)(ctx, ev)
 		}
-		st, err := firehoselocal.NewStream(c, firehoselocal.S3Sink{API: client, Bucket: *bucket, GZIP: c.GZIP}, invoke)
+		st, err := localfirehose.NewStream(c, localfirehose.S3Sink{API: client, Bucket: *bucket, GZIP: c.GZIP}, invoke)
 		if err != nil {
 			return err
 		}
@@ -104,21 +104,21 @@ func runFirehose(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rie, err := lambdarun.BuildEmulator(ctx, root, dir)
+	rie, err := lambda.BuildEmulator(ctx, root, dir)
 	if err != nil {
 		return err
 	}
 	for id := range transforms {
-		spec, err := lambdarun.FunctionSpec(tpl, id, *stack, params)
+		spec, err := lambda.FunctionSpec(tpl, id, *stack, params)
 		if err != nil {
 			return err
 		}
 		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = srv.URL()
-		boot, err := lambdarun.Build(ctx, root, spec.Package, filepath.Join(dir, id))
+		boot, err := lambda.Build(ctx, root, spec.Package, filepath.Join(dir, id))
 		if err != nil {
 			return err
 		}
-		in, err := lambdarun.Start(ctx, lambdarun.Config{Emulator: rie, Bootstrap: boot, Name: spec.Name, Env: spec.Env, MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: os.Stderr})
+		in, err := lambda.Start(ctx, lambda.Config{Emulator: rie, Bootstrap: boot, Name: spec.Name, Env: spec.Env, MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: os.Stderr})
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/firelane/firelane/internal/cfn"
-	"github.com/firelane/firelane/internal/lambdarun"
+	"github.com/firelane/firelane/internal/localaws/lambda"
 )
 
 func init() {
@@ -69,7 +69,7 @@ func runInvoke(args []string) error {
 			return err
 		}
 	}
-	spec, err := lambdarun.FunctionSpec(tpl, *function, *stack, params)
+	spec, err := lambda.FunctionSpec(tpl, *function, *stack, params)
 	if err != nil {
 		return err
 	}
@@ -111,21 +111,21 @@ func runInvoke(args []string) error {
 }
 
 // invokeOnce builds the function and the emulator into dir, runs one invocation and stops.
-func invokeOnce(ctx context.Context, root, dir string, spec lambdarun.Spec, payload []byte, logs io.Writer) (lambdarun.Result, float64, error) {
-	bootstrap, err := lambdarun.Build(ctx, root, spec.Package, dir)
+func invokeOnce(ctx context.Context, root, dir string, spec lambda.Spec, payload []byte, logs io.Writer) (lambda.Result, float64, error) {
+	bootstrap, err := lambda.Build(ctx, root, spec.Package, dir)
 	if err != nil {
-		return lambdarun.Result{}, 0, err
+		return lambda.Result{}, 0, err
 	}
-	rie, err := lambdarun.BuildEmulator(ctx, root, dir)
+	rie, err := lambda.BuildEmulator(ctx, root, dir)
 	if err != nil {
-		return lambdarun.Result{}, 0, err
+		return lambda.Result{}, 0, err
 	}
-	in, err := lambdarun.Start(ctx, lambdarun.Config{
+	in, err := lambda.Start(ctx, lambda.Config{
 		Emulator: rie, Bootstrap: bootstrap, Name: spec.Name, Env: spec.Env,
 		MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: logs,
 	})
 	if err != nil {
-		return lambdarun.Result{}, 0, err
+		return lambda.Result{}, 0, err
 	}
 	defer in.Stop()
 	res, err := in.Invoke(ctx, payload)

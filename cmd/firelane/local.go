@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/firelane/firelane/internal/firehoselocal"
 	"github.com/firelane/firelane/internal/ingest"
-	"github.com/firelane/firelane/internal/local"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -60,7 +60,7 @@ func runLocal(args []string) error {
 	if err != nil {
 		return err
 	}
-	reqs, err := local.LoadRequests(inputs)
+	reqs, err := pipeline.LoadRequests(inputs)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runLocal(args []string) error {
 		logOut = os.Stderr
 	}
 	ctx := context.Background()
-	var sink local.Sink
+	var sink localfirehose.Sink
 	var where string
 	switch {
 	case *s3URL != "" || *bucket != "":
@@ -80,15 +80,15 @@ func runLocal(args []string) error {
 		if err != nil {
 			return err
 		}
-		sink, where = firehoselocal.S3Sink{API: client, Bucket: *bucket, GZIP: true}, "s3://"+*bucket+" at "+*s3URL+" (GZIP-compressed, each key ending in .gz)"
+		sink, where = localfirehose.S3Sink{API: client, Bucket: *bucket, GZIP: true}, "s3://"+*bucket+" at "+*s3URL+" (GZIP-compressed, each key ending in .gz)"
 	default:
 		dir, err := filepath.Abs(*out)
 		if err != nil {
 			return err
 		}
-		sink, where = local.DirSink{Dir: dir}, dir
+		sink, where = localfirehose.DirSink{Dir: dir}, dir
 	}
-	chain, err := local.New(local.Config{Registry: reg, Sink: sink, Logger: slog.New(slog.NewJSONHandler(logOut, nil))})
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: sink, Logger: slog.New(slog.NewJSONHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func s3Client(ctx context.Context, endpoint, bucket string) (*s3.Client, error) 
 }
 
 // runChain sends the requests, drains the chain and prints what happened.
-func runChain(ctx context.Context, chain *local.Chain, reqs []local.Request, where string, w io.Writer) error {
+func runChain(ctx context.Context, chain *pipeline.Chain, reqs []pipeline.Request, where string, w io.Writer) error {
 	var accepted, rejected, failed int
 	for _, r := range reqs {
 		resp, err := chain.SendRequest(ctx, r)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firelane/firelane/internal/testenv"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // chdirRepo runs the test from the repository root, where the default inputs are.
@@ -90,11 +90,11 @@ func TestLocalToDirectory(t *testing.T) {
 // objects under the same keys into the bucket.
 func TestLocalToMoto(t *testing.T) {
 	chdirRepo(t)
-	url := testenv.StartMoto(t)
+	url := moto.StartMoto(t)
 	out := captureStdout(t, func() error {
 		return runLocal([]string{"-s3-endpoint", url, "-bucket", "lake", "events/ingest/valid-batch.json", "events/ingest/invalid-mixed.json"})
 	})
-	keys, bodies := testenv.S3Objects(t, url, "lake", "")
+	keys, bodies := moto.S3Objects(t, url, "lake", "")
 	ids := map[string]bool{}
 	rejected := 0
 	for i, k := range keys {

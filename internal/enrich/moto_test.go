@@ -24,7 +24,7 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
-	"github.com/firelane/firelane/internal/testenv"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // jsonValues splits concatenated JSON values, as Firehose writes records one after another.
@@ -50,9 +50,9 @@ func jsonValues(t *testing.T, objects [][]byte) []json.RawMessage {
 // GetRecords, turns them into the Kinesis event Lambda delivers, enriches them and writes them to
 // moto Firehose delivery streams, which store them in S3.
 func TestMotoKinesisToFirehose(t *testing.T) {
-	url := testenv.StartMoto(t)
+	url := moto.StartMoto(t)
 	ctx := t.Context()
-	cfg := testenv.AWSConfig(url)
+	cfg := moto.AWSConfig(url)
 	kc, fc := kinesis.NewFromConfig(cfg), firehose.NewFromConfig(cfg)
 	const bucket, stream = "firelane-lake", "firelane-events"
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, url+"/"+bucket, nil)
@@ -117,7 +117,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != batch.Records[0].Kinesis.SequenceNumber {
 		t.Fatalf("got %+v, want the first record (%s) reported", resp.BatchItemFailures, batch.Records[0].Kinesis.SequenceNumber)
 	}
-	if got := objectBodies(testenv.S3Objects(t, url, bucket, "")); len(got) != 0 {
+	if got := objectBodies(moto.S3Objects(t, url, bucket, "")); len(got) != 0 {
 		t.Fatalf("got %d objects in S3 after a failed first write, want none", len(got))
 	}
 
@@ -131,7 +131,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 		t.Fatalf("got %+v, %v; want no failures", resp, err)
 	}
 	var ids []string
-	for _, v := range jsonValues(t, objectBodies(testenv.S3Objects(t, url, bucket, "events/"))) {
+	for _, v := range jsonValues(t, objectBodies(moto.S3Objects(t, url, bucket, "events/"))) {
 		var rec struct {
 			Enrichment event.Enrichment `json:"enrichment"`
 			Event      struct{ ID string }
@@ -150,7 +150,7 @@ func TestMotoKinesisToFirehose(t *testing.T) {
 	if fmt.Sprint(ids) != "[m1 m2 m3]" {
 		t.Errorf("events delivery stream holds %v, want [m1 m2 m3] (the duplicate written once)", ids)
 	}
-	failed := jsonValues(t, objectBodies(testenv.S3Objects(t, url, bucket, "failed/")))
+	failed := jsonValues(t, objectBodies(moto.S3Objects(t, url, bucket, "failed/")))
 	if len(failed) != 1 {
 		t.Fatalf("got %d failed events, want 1", len(failed))
 	}
@@ -203,9 +203,9 @@ func readBatch(t *testing.T, ctx context.Context, kc *kinesis.Client, stream str
 // TestMotoLoadKey reads the HMAC key from a moto Secrets Manager secret and a moto SSM
 // SecureString parameter.
 func TestMotoLoadKey(t *testing.T) {
-	url := testenv.StartMoto(t)
+	url := moto.StartMoto(t)
 	ctx := t.Context()
-	cfg := testenv.AWSConfig(url)
+	cfg := moto.AWSConfig(url)
 	sm, ps := secretsmanager.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("firelane/pii-key"), SecretString: aws.String("from-secrets-manager")}); err != nil {
 		t.Fatal(err)
@@ -237,5 +237,5 @@ func TestMotoLoadKey(t *testing.T) {
 	}
 }
 
-// objectBodies drops the keys of [testenv.S3Objects]' answer.
+// objectBodies drops the keys of [moto.S3Objects]' answer.
 func objectBodies(_ []string, bodies [][]byte) [][]byte { return bodies }

@@ -11,14 +11,14 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
-	"github.com/firelane/firelane/internal/testenv"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // TestMotoKinesis writes through the real SDK client to moto's Kinesis and reads the records
 // back with GetRecords: every accepted event is in the stream, in order, in the documented format,
 // under its partition key.
 func TestMotoKinesis(t *testing.T) {
-	endpoint := testenv.StartMoto(t)
+	endpoint := moto.StartMoto(t)
 	ctx := t.Context()
 	client := kinesis.New(kinesis.Options{
 		Region:       "us-east-1",

@@ -17,7 +17,7 @@ import (
 
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/event"
-	"github.com/firelane/firelane/internal/local"
+	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -36,8 +36,8 @@ const (
 	sampleUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	sampleSourceIP  = "198.51.100.23"
 	sampleAPIKeyID  = "k1a2b3c4d5"
-	sampleStream    = "arn:aws:kinesis:us-east-1:123456789012:stream/" + local.StreamName
-	sampleDelivery  = "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + local.DeliveryStreamName
+	sampleStream    = "arn:aws:kinesis:us-east-1:123456789012:stream/" + pipeline.StreamName
+	sampleDelivery  = "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + pipeline.DeliveryStreamName
 )
 
 // Names of the generated samples of a schema, relative to the events directory. The tests and
@@ -205,7 +205,7 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 	}
 	var kin events.KinesisEvent
 	fh := events.KinesisFirehoseEvent{InvocationID: stableID(DataSchema(k) + "/invocation"), DeliveryStreamArn: sampleDelivery, Region: "us-east-1"}
-	chain := []enrich.Enricher{enrich.Timestamps{Now: func() time.Time { return sampleProcessed }}, enrich.Identity{}, enrich.SchemaInfo{}, enrich.Privacy{Key: []byte(local.LocalPIIKey)}}
+	chain := []enrich.Enricher{enrich.Timestamps{Now: func() time.Time { return sampleProcessed }}, enrich.Identity{}, enrich.SchemaInfo{}, enrich.Privacy{Key: []byte(pipeline.LocalPIIKey)}}
 	for i, d := range valid {
 		raw := eventText(k, "valid", i, d)
 		rec, err := json.Marshal(event.IngestRecord{Format: event.FormatIngest, Context: sc, Event: raw})

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firelane/firelane/internal/local"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -84,10 +85,10 @@ func lakeRows(t *testing.T, dir string) map[string][]map[string]any {
 
 // runChain sends requests through the local chain (ingest, Kinesis, enrich, Firehose, transform)
 // and returns the lake directory and how many events were accepted.
-func runChain(t *testing.T, reg *schema.Registry, reqs []local.Request) (string, int) {
+func runChain(t *testing.T, reg *schema.Registry, reqs []pipeline.Request) (string, int) {
 	t.Helper()
 	lake := t.TempDir()
-	chain, err := local.New(local.Config{Registry: reg, Sink: local.DirSink{Dir: lake}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: lake}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestNewTypeFlowsToTheLake(t *testing.T) {
 	if !slices.Contains(valid, mine) {
 		t.Fatalf("events/ingest/valid-*.json does not match %s", mine)
 	}
-	reqs, err := local.LoadRequests([]string{mine})
+	reqs, err := pipeline.LoadRequests([]string{mine})
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("load the new sample: %v (%d requests)", err, len(reqs))
 	}
@@ -186,7 +187,7 @@ func TestNewTypeFlowsToTheLake(t *testing.T) {
 	}
 
 	// A rejected sample is rejected by the chain too.
-	bad, err := local.LoadRequests([]string{filepath.Join(l.Events, "ingest", "invalid-"+typ+"-v1.json")})
+	bad, err := pipeline.LoadRequests([]string{filepath.Join(l.Events, "ingest", "invalid-"+typ+"-v1.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +244,9 @@ func TestDDLAgreesWithTheLake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reqs []local.Request
+	var reqs []pipeline.Request
 	for _, f := range files {
-		var req local.Request
+		var req pipeline.Request
 		if err := json.Unmarshal(want[ingestValidName(f.Key)], &req.Req); err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +336,7 @@ func TestDDLAgreesWithTheWorkload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs, err := local.LoadRequests([]string{filepath.Join(shared, "workload", "out", "apigw-batch-500.json")})
+	reqs, err := pipeline.LoadRequests([]string{filepath.Join(shared, "workload", "out", "apigw-batch-500.json")})
 	if err != nil {
 		t.Fatal(err)
 	}

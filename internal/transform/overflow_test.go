@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/firelane/firelane/internal/awsbatch"
-	"github.com/firelane/firelane/internal/testenv"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // fakeFirehose is a PutRecordBatch that acknowledges records unless fail says otherwise.
@@ -227,7 +227,7 @@ func TestStreamName(t *testing.T) {
 // TestOverflowAgainstMoto re-ingests the overflow of a large batch into a delivery stream of
 // moto_server, started on loopback, and reads the records back from the S3 bucket it delivers to.
 func TestOverflowAgainstMoto(t *testing.T) {
-	endpoint := testenv.StartMoto(t)
+	endpoint := moto.StartMoto(t)
 	ctx := t.Context()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, endpoint+"/lake", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
@@ -264,7 +264,7 @@ func TestOverflowAgainstMoto(t *testing.T) {
 		}
 	}
 	var got []string
-	keys, bodies := testenv.S3Objects(t, endpoint, "lake", "")
+	keys, bodies := moto.S3Objects(t, endpoint, "lake", "")
 	for i, key := range keys {
 		body := bodies[i]
 		dec := json.NewDecoder(bytes.NewReader(body))

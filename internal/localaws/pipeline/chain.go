@@ -1,4 +1,4 @@
-package local
+package pipeline
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/ingest"
 	"github.com/firelane/firelane/internal/lake"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
+	localkinesis "github.com/firelane/firelane/internal/localaws/kinesis"
 	"github.com/firelane/firelane/internal/schema"
 	"github.com/firelane/firelane/internal/transform"
 )
@@ -30,7 +32,7 @@ const LocalPIIKey = "firelane-local-pii-key"
 // Config configures a local chain.
 type Config struct {
 	Registry  *schema.Registry
-	Sink      Sink
+	Sink      localfirehose.Sink
 	BatchSize int // records per enrich invocation, as the event source mapping's batch size (100)
 	Logger    *slog.Logger
 }
@@ -40,9 +42,9 @@ type Chain struct {
 	Ingest    *ingest.Handler
 	Enrich    *enrich.Handler
 	Transform *transform.Handler
-	Stream    *Stream
-	Events    *Delivery
-	Failed    *Delivery
+	Stream    *localkinesis.Stream
+	Events    *localfirehose.Delivery
+	Failed    *localfirehose.Delivery
 	batchSize int
 }
 
@@ -55,16 +57,16 @@ func New(cfg Config) (*Chain, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Chain{Stream: NewStream(StreamName), batchSize: cfg.BatchSize}
+	c := &Chain{Stream: localkinesis.NewStream(StreamName), batchSize: cfg.BatchSize}
 	if c.batchSize <= 0 {
 		c.batchSize = 100
 	}
-	c.Events = &Delivery{Name: DeliveryStreamName, Prefix: lake.EventsPrefix, ErrorPrefix: lake.EventsErrorPrefix, Sink: cfg.Sink}
+	c.Events = &localfirehose.Delivery{Name: DeliveryStreamName, Prefix: lake.EventsPrefix, ErrorPrefix: lake.EventsErrorPrefix, Sink: cfg.Sink}
 	// The transform hands what does not fit in its 6 MB response back to its own stream, as it does
 	// when deployed; the next flush delivers it.
 	c.Transform = &transform.Handler{Logger: log.With("function", "transform"), Firehose: c.Events}
 	c.Events.Transform = c.Transform.Handle
-	c.Failed = &Delivery{Name: FailedStreamName, Prefix: lake.FailedPrefix, ErrorPrefix: lake.FailedErrorPrefix, QueryKeys: []string{"kind", "stage"}, Sink: cfg.Sink}
+	c.Failed = &localfirehose.Delivery{Name: FailedStreamName, Prefix: lake.FailedPrefix, ErrorPrefix: lake.FailedErrorPrefix, QueryKeys: []string{"kind", "stage"}, Sink: cfg.Sink}
 	retry := awsbatch.Retry{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
 	c.Transform.Retry = retry
 	kw, err := awsbatch.NewKinesisWriter(c.Stream, StreamName, retry)
@@ -104,10 +106,10 @@ func (c *Chain) SendRequest(ctx context.Context, r Request) (events.APIGatewayPr
 
 // DrainReport says what a drain did.
 type DrainReport struct {
-	Batches  int    // enrich invocations
-	Retried  int    // batches redelivered after a reported failure
-	Events   Report // what the events delivery stream delivered
-	Failures Report // what the failed-events delivery stream delivered
+	Batches  int                  // enrich invocations
+	Retried  int                  // batches redelivered after a reported failure
+	Events   localfirehose.Report // what the events delivery stream delivered
+	Failures localfirehose.Report // what the failed-events delivery stream delivered
 }
 
 // maxRedeliveries bounds how often one batch is redelivered before the drain gives up, as the event
@@ -159,7 +161,7 @@ func (c *Chain) Drain(ctx context.Context) (DrainReport, error) {
 	return rep, nil
 }
 
-func merge(a, b Report) Report {
+func merge(a, b localfirehose.Report) localfirehose.Report {
 	a.Records += b.Records
 	a.Delivered += b.Delivered
 	a.Dropped += b.Dropped

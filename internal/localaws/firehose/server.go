@@ -1,13 +1,4 @@
-// Package firehoselocal serves the Amazon Data Firehose API (PutRecord, PutRecordBatch) on loopback
-// for local runs, so that functions reach it through AWS_ENDPOINT_URL_FIREHOSE while Kinesis and S3
-// go elsewhere (moto). Behind the API each delivery stream is an [local.Delivery]: it buffers by size
-// and interval, invokes the transform function, applies the dynamic-partitioning prefix and error
-// prefix of template.yaml, optionally GZIPs, and writes the objects to S3 through an [S3Sink].
-//
-// The API: https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html (JSON
-// 1.1 protocol, X-Amz-Target Firehose_20150804.<Operation>); buffering and prefixes:
-// https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
-package firehoselocal
+package firehose
 
 import (
 	"context"
@@ -24,13 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
-
-	"github.com/firelane/firelane/internal/local"
 )
 
 // Stream is one delivery stream of the server with its buffering hints.
 type Stream struct {
-	Delivery    *local.Delivery
+	Delivery    *Delivery
 	BufferBytes int           // flush when this much data is buffered (the SizeInMBs hint)
 	Interval    time.Duration // flush when the oldest buffered record is this old (IntervalInSeconds)
 
@@ -118,7 +107,7 @@ func (st *Stream) due(now time.Time) bool {
 }
 
 // Flush delivers what the stream has buffered now.
-func (st *Stream) Flush(ctx context.Context) (local.Report, error) {
+func (st *Stream) Flush(ctx context.Context) (Report, error) {
 	st.flushing.Lock()
 	defer st.flushing.Unlock()
 	st.mu.Lock()
@@ -129,8 +118,8 @@ func (st *Stream) Flush(ctx context.Context) (local.Report, error) {
 
 // FlushAll flushes every stream until nothing is buffered (a transform may re-ingest records while
 // its stream flushes) and returns what each stream delivered.
-func (s *Server) FlushAll(ctx context.Context) (map[string]local.Report, error) {
-	out := map[string]local.Report{}
+func (s *Server) FlushAll(ctx context.Context) (map[string]Report, error) {
+	out := map[string]Report{}
 	for round := 0; ; round++ {
 		busy := false
 		for name, st := range s.Streams {
@@ -153,7 +142,7 @@ func (s *Server) FlushAll(ctx context.Context) (map[string]local.Report, error) 
 	}
 }
 
-func mergeReports(a, b local.Report) local.Report {
+func mergeReports(a, b Report) Report {
 	a.Records += b.Records
 	a.Delivered += b.Delivered
 	a.Dropped += b.Dropped

@@ -1,4 +1,8 @@
-package local
+// Package kinesis stands in for Amazon Kinesis Data Streams: an in-memory stream that takes the
+// PutRecords calls of the ingest writer and hands its records out as the Kinesis events Lambda's
+// event source mapping delivers, checkpointing at the first failure a ReportBatchItemFailures
+// response names (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html).
+package kinesis
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package lambdarun runs a function's bootstrap on this machine the way sam local invoke runs it in
+// Package lambda stands in for AWS Lambda: it runs a function's bootstrap on this machine the way sam local invoke runs it in
 // its container: built for the host with the flags of the deployed build, started under the AWS
 // Lambda Runtime Interface Emulator (pinned in go.mod as a tool) on 127.0.0.1, with the environment
 // that template.yaml gives the function, and invoked over the emulator's HTTP API.
@@ -6,7 +6,7 @@
 // The emulator: https://github.com/aws/aws-lambda-runtime-interface-emulator and
 // https://docs.aws.amazon.com/lambda/latest/dg/images-test.html; the runtime environment variables:
 // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-package lambdarun
+package lambda
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package local
+package pipeline
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
 )
 
 // Request is one API request to send, with the file it came from: a REST API (v1) proxy request,
@@ -106,7 +107,7 @@ func NewRequest(body string) events.APIGatewayProxyRequest {
 		Resource: "/events", Path: "/events", HTTPMethod: "POST",
 		Headers: map[string]string{"Content-Type": "application/json", "User-Agent": "firelane-local/1.0"},
 		RequestContext: events.APIGatewayProxyRequestContext{
-			RequestID: newID(), Stage: "local", ResourcePath: "/events", HTTPMethod: "POST",
+			RequestID: uuid.NewString(), Stage: "local", ResourcePath: "/events", HTTPMethod: "POST",
 			RequestTimeEpoch: now.UnixMilli(), RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			Identity: events.APIGatewayRequestIdentity{SourceIP: "127.0.0.1", UserAgent: "firelane-local/1.0"},
 		},

@@ -1,10 +1,8 @@
-package local
+package firehose
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/google/uuid"
 
 	"github.com/firelane/firelane/internal/lake"
 )
@@ -262,7 +261,7 @@ func (d *Delivery) invocations(recs []buffered) [][]buffered {
 // invoke calls the transform and checks the response as Firehose does: one result per record, the
 // same record ids in the same order, a known result and, for Ok, data.
 func (d *Delivery) invoke(ctx context.Context, batch []buffered) (events.KinesisFirehoseResponse, error) {
-	ev := events.KinesisFirehoseEvent{InvocationID: newID(), DeliveryStreamArn: d.ARN(), Region: "us-east-1"}
+	ev := events.KinesisFirehoseEvent{InvocationID: uuid.NewString(), DeliveryStreamArn: d.ARN(), Region: "us-east-1"}
 	for _, r := range batch {
 		ev.Records = append(ev.Records, events.KinesisFirehoseEventRecord{
 			RecordID: r.id, ApproximateArrivalTimestamp: events.MilliSecondsEpochTime{Time: r.arrival}, Data: r.data,
@@ -325,12 +324,5 @@ func errorRecord(r buffered, code, msg string, now time.Time) []byte {
 
 // objectName is Firehose's S3 object name: stream name, version, timestamp and a random part.
 func objectName(stream string, t time.Time) string {
-	return fmt.Sprintf("%s-1-%s-%s", stream, t.UTC().Format("2006-01-02-15-04-05"), newID())
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return fmt.Sprintf("%s-1-%s-%s", stream, t.UTC().Format("2006-01-02-15-04-05"), uuid.NewString())
 }

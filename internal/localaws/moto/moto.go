@@ -1,6 +1,7 @@
-// Package testenv starts the local services that firelane's tests run against. It is imported by
-// tests only.
-package testenv
+// Package moto stands in for the AWS services moto_server emulates (Kinesis, Firehose, S3, Secrets
+// Manager, SSM): it starts one moto_server on loopback for the tests that talk to them. It is imported
+// by tests only.
+package moto
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package lambdarun
+package lambda
 
 import (
 	"fmt"

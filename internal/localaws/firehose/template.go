@@ -1,4 +1,4 @@
-package firehoselocal
+package firehose
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/firelane/firelane/internal/cfn"
-	"github.com/firelane/firelane/internal/local"
 )
 
 // Config is one delivery stream as template.yaml defines it.
@@ -88,11 +87,11 @@ func FromTemplate(tpl cfn.Template, stack string, params map[string]string) ([]C
 
 // NewStream returns the emulated stream for c writing through sink, invoking transform when c has
 // a Lambda processor.
-func NewStream(c Config, sink local.Sink, transform local.TransformFunc) (*Stream, error) {
+func NewStream(c Config, sink Sink, transform TransformFunc) (*Stream, error) {
 	if c.HasTransform && transform == nil {
 		return nil, fmt.Errorf("delivery stream %s needs its transform function %s", c.Name, c.TransformID)
 	}
-	d := &local.Delivery{
+	d := &Delivery{
 		Name: c.Name, Prefix: c.Prefix, ErrorPrefix: c.ErrorPrefix, QueryKeys: c.QueryKeys,
 		ProcessorBufferBytes: c.ProcessorBytes, Sink: sink,
 	}
@@ -104,7 +103,7 @@ func NewStream(c Config, sink local.Sink, transform local.TransformFunc) (*Strea
 
 // InvokeURL returns a transform that invokes a function through a Lambda invoke URL, such as the
 // Runtime Interface Emulator's. A function error fails the invocation, as Firehose treats it.
-func InvokeURL(url string) local.TransformFunc {
+func InvokeURL(url string) TransformFunc {
 	return func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
 		var resp events.KinesisFirehoseResponse
 		b, err := json.Marshal(ev)

@@ -1,4 +1,4 @@
-package firehoselocal
+package firehose
 
 import (
 	"bytes"

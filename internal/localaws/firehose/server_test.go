@@ -1,4 +1,4 @@
-package firehoselocal
+package firehose
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func (m *memS3) keys() []string {
 
 func loadTemplate(t *testing.T) cfn.Template {
 	_, file, _, _ := runtime.Caller(0)
-	tpl, err := cfn.Load(filepath.Join(filepath.Dir(file), "..", "..", "template.yaml"))
+	tpl, err := cfn.Load(filepath.Join(filepath.Dir(file), "..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
