@@ -1,63 +1,127 @@
 package main
 
 import (
-	"context"
+	"flag"
 	"fmt"
-	"runtime"
-	"runtime/debug"
-	"sort"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/firelane/firelane/internal/bench"
+	"github.com/firelane/firelane/internal/bench/workload"
+	"github.com/firelane/firelane/internal/enrich"
+	"github.com/firelane/firelane/internal/schema"
 )
 
-// benchmarks holds the `firelane bench WHAT` measurements; each file registers its own.
-var benchmarks = map[string]func(args []string) error{}
+// benchmarks are the `firelane bench WHAT` measurements: each parses its flags and calls package
+// bench, which does the measuring.
+var benchmarks = map[string]func(args []string) error{
+	"enrich":    benchEnrich,
+	"ingest":    benchIngest,
+	"transform": benchTransform,
+	"validate":  benchValidate,
+}
 
-func init() {
-	register("bench", "measure a stage on the shared workload (bench WHAT ...)", func(args []string) error {
-		if len(args) == 0 || benchmarks[args[0]] == nil {
-			names := make([]string, 0, len(benchmarks))
-			for n := range benchmarks {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return fmt.Errorf("usage: firelane bench {%s} [ARGS]", strings.Join(names, "|"))
+func runBench(args []string) error {
+	if len(args) == 0 || benchmarks[args[0]] == nil {
+		return fmt.Errorf("usage: firelane bench {enrich|ingest|transform|validate} [ARGS]")
+	}
+	return benchmarks[args[0]](args[1:])
+}
+
+func benchEnrich(args []string) error {
+	fs := flag.NewFlagSet("bench enrich", flag.ContinueOnError)
+	dir := fs.String("workload", workload.Dir, "folder of the shared workload (schemas/ and out/)")
+	reps := fs.Int("reps", 5, "timed repetitions after one warm-up; the best counts")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while timing (one core, as the target is stated)")
+	sizes := fs.String("records", "100,10000", "batch sizes to time, comma-separated")
+	gogc := fs.Int("gogc", enrich.GCPercent, "garbage collector target while timing (functions/enrich sets enrich.GCPercent unless GOGC is set)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: firelane bench enrich [-workload DIR] [-reps N] [-procs N] [-gogc N] [-records 100,10000]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var records []int
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-records: %q is not a positive number", s)
 		}
-		return benchmarks[args[0]](args[1:])
-	})
+		records = append(records, n)
+	}
+	return bench.Enrich(bench.EnrichOptions{Workload: *dir, Reps: *reps, Procs: *procs, GOGC: *gogc, Records: records})
 }
 
-// bestOf runs f once to warm up, then reps times, and returns the best duration and the mean
-// allocations of a timed run.
-func bestOf(reps int, f func()) (time.Duration, float64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	f()
-	best := time.Duration(1<<63 - 1)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range reps {
-		start := time.Now()
-		f()
-		best = min(best, time.Since(start))
+func benchIngest(args []string) error {
+	fs := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
+	dir := fs.String("workload", workload.Dir, "folder of the shared workload (schemas/ and out/)")
+	validators := fs.String("validators", "fast,v5", "validators to time, comma-separated: fast, v5")
+	reps := fs.Int("reps", 5, "timed repetitions after one warm-up; the best counts")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while timing (the peers' figures are for one core)")
+	peers := fs.String("peers", "", "the peers' run.sh (../shared/peers/run.sh) to run right after; empty runs none")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: firelane bench ingest [-workload DIR] [-validators fast,v5] [-reps N] [-peers RUN.sh]\n\n")
+		fs.PrintDefaults()
 	}
-	runtime.ReadMemStats(&after)
-	return best, float64(after.Mallocs-before.Mallocs) / float64(reps)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var vs []string
+	for _, v := range strings.Split(*validators, ",") {
+		vs = append(vs, strings.TrimSpace(v))
+	}
+	return bench.Ingest(bench.IngestOptions{Workload: *dir, Validators: vs, Reps: *reps, Procs: *procs, Peers: *peers})
 }
 
-// ackingFirehose acknowledges every record of a PutRecordBatch at once, so that a figure is the
-// function's own work, batching into calls included, without the network call.
-type ackingFirehose struct{}
-
-func (ackingFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
-	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]fhtypes.PutRecordBatchResponseEntry, len(in.Records))}
-	for i := range out.RequestResponses {
-		out.RequestResponses[i].RecordId = aws.String(strconv.Itoa(i))
+func benchTransform(args []string) error {
+	fs := flag.NewFlagSet("bench transform", flag.ContinueOnError)
+	dir := fs.String("workload", filepath.Join(workload.Dir, "out"), "folder of the shared workload's generated files")
+	peers := fs.String("peers", "", "folder of the peers (../shared/peers) to run in the same minute; empty runs none")
+	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
+	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
+	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	return out, nil
+	if *peak != "" {
+		return bench.PeakChild(*peak)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{filepath.Join(*dir, "firehose-1mb.json"), filepath.Join(*dir, "firehose-3mb.json")}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers,
+		PeakCommand: func(payload string) *exec.Cmd {
+			return exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(*procs), "-peak-child", payload)
+		}})
+}
+
+func benchValidate(args []string) error {
+	fs := flag.NewFlagSet("bench validate", flag.ContinueOnError)
+	schemas := fs.String("schemas", filepath.Join(workload.Dir, "schemas"), "schema directory")
+	validator := fs.String("validator", string(schema.ValidatorFast), `validator to time: "fast" or "v5"`)
+	reps := fs.Int("reps", 5, "timed repetitions after one warm-up; the best one is reported")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while timing (the peers' figures are for one core)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: firelane bench validate [-schemas DIR] [-validator fast|v5] [-reps N] FILE.ndjson\n\n"+
+			"Validates every line of FILE as one CloudEvent with Registry.ValidateJSON and prints\n"+
+			"impl=firelane work=validate input=... events=... valid=... bytes=... best_ms=... events_per_s=... mb_per_s=...\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *reps < 1 {
+		fs.Usage()
+		return fmt.Errorf("want one NDJSON file and -reps of at least 1")
+	}
+	return bench.Validate(bench.ValidateOptions{Schemas: *schemas, Validator: schema.Validator(*validator), Reps: *reps, Procs: *procs, File: fs.Arg(0)})
 }

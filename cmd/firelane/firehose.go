@@ -19,10 +19,6 @@ import (
 	"github.com/firelane/firelane/internal/localaws/lambda"
 )
 
-func init() {
-	register("firehose", "serve the template's delivery streams on loopback, writing to a local S3 (moto)", runFirehose)
-}
-
 func runFirehose(args []string) error {
 	fs := flag.NewFlagSet("firehose", flag.ContinueOnError)
 	template := fs.String("template", "template.yaml", "SAM template whose delivery streams to serve")

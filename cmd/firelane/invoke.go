@@ -14,10 +14,6 @@ import (
 	"github.com/firelane/firelane/internal/localaws/lambda"
 )
 
-func init() {
-	register("invoke", "run one function on an event as sam local invoke does, without Docker", runInvoke)
-}
-
 func runInvoke(args []string) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	function := fs.String("function", "", "logical ID of the function in the template (IngestFunction, EnrichFunction, TransformFunction)")

@@ -21,10 +21,6 @@ import (
 	"github.com/firelane/firelane/internal/schema"
 )
 
-func init() {
-	register("local", "run the whole pipeline on this machine and write the lake to a directory", runLocal)
-}
-
 func runLocal(args []string) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	out := fs.String("out", "lake", "directory to write the delivered S3 objects to (laid out like the bucket's keys)")

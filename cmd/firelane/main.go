@@ -5,24 +5,32 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name.
 type command struct {
+	name    string
 	summary string
 	run     func(args []string) error
 }
 
-// commands holds every subcommand; each file of this package registers its own in an init func.
-var commands = map[string]command{}
+// commands lists every subcommand, in the order usage shows them.
+var commands = []command{
+	{"local", "run the whole pipeline on this machine and write the lake to a directory", runLocal},
+	{"invoke", "run one function on an event as sam local invoke does, without Docker", runInvoke},
+	{"firehose", "serve the template's delivery streams on loopback, writing to a local S3 (moto)", runFirehose},
+	{"schema", "author event schemas: new, check, diff, compat, fixtures, docs, athena", func(args []string) error { return runSchema(args, os.Stdout) }},
+	{"bench", "measure a stage on the shared workload (bench WHAT ...)", runBench},
+}
 
-func register(name, summary string, run func(args []string) error) {
-	if _, dup := commands[name]; dup {
-		panic("firelane: subcommand " + name + " registered twice")
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
 	}
-	commands[name] = command{summary: summary, run: run}
+	return command{}, false
 }
 
 func main() {
@@ -33,7 +41,7 @@ func main() {
 		}
 		return
 	}
-	cmd, ok := commands[os.Args[1]]
+	cmd, ok := lookup(os.Args[1])
 	if !ok {
 		fmt.Fprintf(os.Stderr, "firelane: unknown command %q\n\n", os.Args[1])
 		usage()
@@ -46,15 +54,10 @@ func main() {
 }
 
 func usage() {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString("usage: firelane COMMAND [ARGS]\n\ncommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun `firelane COMMAND -h` for a command's flags.\n")
 	fmt.Fprint(os.Stderr, b.String())

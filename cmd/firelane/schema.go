@@ -14,12 +14,6 @@ import (
 	"github.com/firelane/firelane/internal/schematool"
 )
 
-func init() {
-	register("schema", "author event schemas: new, check, diff, compat, fixtures, docs, athena", func(args []string) error {
-		return runSchema(args, os.Stdout)
-	})
-}
-
 // schemaCommand is one `firelane schema` subcommand; run parses its own flags from args.
 type schemaCommand struct {
 	usage string

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/firelane/firelane/internal/bench/workload"
 )
 
 // acceptAll is a Firehose that acknowledges every record without a network call.
@@ -35,11 +37,11 @@ func benchHandle(b *testing.B, records int, asIngest bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reg, err := WorkloadRegistry(filepath.Join(shared, "workload", "schemas"))
+	reg, err := workload.Registry(filepath.Join(shared, "workload", "schemas"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch, err := WorkloadBatch(src, records, asIngest)
+	batch, err := workload.KinesisBatch(src, records, asIngest)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/emf/emftest"
 	"github.com/firelane/firelane/internal/obs/logging"
 )
 
@@ -35,7 +36,7 @@ func run(t *testing.T, level slog.Level, f func(inv *Invocation)) []map[string]a
 			continue
 		}
 		if bytes.Contains(line, []byte(`"msg":"invocation"`)) || bytes.Contains(line, []byte(`"msg":"metrics"`)) {
-			if err := emf.Verify(line); err != nil {
+			if err := emftest.Verify(line); err != nil {
 				t.Errorf("line %s: %v", line, err)
 			}
 		}

@@ -16,9 +16,9 @@ const (
 	MaxValues          = 100  // values of one metric in one document
 	MaxNameLen         = 255  // characters of a namespace, metric name or dimension name
 	MaxValueLen        = 1024 // characters of a dimension value
-	metadataKey        = "_aws"
-	highResolution     = 1
-	standardResolution = 60
+	MetadataKey        = "_aws"
+	HighResolution     = 1  // StorageResolution of a high-resolution metric, in seconds
+	StandardResolution = 60 // StorageResolution of a standard metric, in seconds
 )
 
 // Unit is a CloudWatch metric unit. The zero value omits the unit, which CloudWatch records as None.
@@ -129,7 +129,7 @@ func (d *Document) sets() [][]string {
 // [MaxMetrics] metrics or more than [MaxValues] values of one metric is invalid; [Document.Split]
 // makes valid ones of it.
 func (d *Document) Validate() error {
-	if err := checkName("namespace", d.Namespace); err != nil {
+	if err := CheckName("namespace", d.Namespace); err != nil {
 		return err
 	}
 	if strings.HasPrefix(d.Namespace, "AWS/") {
@@ -144,20 +144,20 @@ func (d *Document) Validate() error {
 	if len(d.Metrics) > MaxMetrics {
 		return invalid("%d metrics, at most %d per directive", len(d.Metrics), MaxMetrics)
 	}
-	root := map[string]bool{metadataKey: true}
+	root := map[string]bool{MetadataKey: true}
 	for k := range d.Properties {
 		root[k] = true
 	}
 	dims := map[string]bool{}
 	for _, dim := range d.Dimensions {
-		if err := checkName("dimension name", dim.Name); err != nil {
+		if err := CheckName("dimension name", dim.Name); err != nil {
 			return err
 		}
 		if root[dim.Name] {
 			return invalid("dimension %q: the root member is defined twice", dim.Name)
 		}
 		root[dim.Name], dims[dim.Name] = true, true
-		if err := checkValue(dim.Name, dim.Value); err != nil {
+		if err := CheckValue(dim.Name, dim.Value); err != nil {
 			return err
 		}
 	}
@@ -177,7 +177,7 @@ func (d *Document) Validate() error {
 		}
 	}
 	for _, m := range d.Metrics {
-		if err := checkName("metric name", m.Name); err != nil {
+		if err := CheckName("metric name", m.Name); err != nil {
 			return err
 		}
 		if root[m.Name] {
@@ -188,7 +188,7 @@ func (d *Document) Validate() error {
 			return invalid("metric %q: unit %q is not a CloudWatch unit", m.Name, m.Unit)
 		}
 		switch m.StorageResolution {
-		case 0, highResolution, standardResolution:
+		case 0, HighResolution, StandardResolution:
 		default:
 			return invalid("metric %q: storage resolution %d is neither 1 nor 60", m.Name, m.StorageResolution)
 		}
@@ -207,9 +207,9 @@ func (d *Document) Validate() error {
 	return nil
 }
 
-// checkName checks a namespace, metric name or dimension name: 1 to 255 ASCII characters, no
+// CheckName checks a namespace, metric name or dimension name: 1 to 255 ASCII characters, no
 // control characters, at least one that is not a space, and no leading colon.
-func checkName(what, s string) error {
+func CheckName(what, s string) error {
 	if len(s) == 0 || len(s) > MaxNameLen {
 		return invalid("%s %q must have 1 to %d characters", what, s, MaxNameLen)
 	}
@@ -222,7 +222,8 @@ func checkName(what, s string) error {
 	return nil
 }
 
-func checkValue(name, v string) error {
+// CheckValue checks a dimension value: 1 to MaxValueLen printable ASCII characters.
+func CheckValue(name, v string) error {
 	if len(v) == 0 || len(v) > MaxValueLen || !printableASCII(v) {
 		return invalid("dimension %q: value must be 1 to %d printable ASCII characters with a non-space character", name, MaxValueLen)
 	}
@@ -376,7 +377,7 @@ func (d *Document) Encode(dst []byte) ([]byte, error) {
 		for _, m := range p.Members() {
 			root[m.Name] = m.Value
 		}
-		root[metadataKey] = meta
+		root[MetadataKey] = meta
 		b, err := json.Marshal(root)
 		if err != nil {
 			return dst, fmt.Errorf("encode EMF document: %w", err)

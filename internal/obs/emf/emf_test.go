@@ -1,4 +1,4 @@
-package emf
+package emf_test
 
 import (
 	"bytes"
@@ -11,24 +11,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/emf/emftest"
 )
 
 var ts = time.Date(2026, 11, 25, 9, 1, 1, 0, time.UTC)
 
-func doc() Document {
-	return Document{
+func doc() emf.Document {
+	return emf.Document{
 		Namespace:  "firelane",
 		Timestamp:  ts,
-		Dimensions: []Dimension{{"FunctionName", "ingest"}},
-		Metrics:    []Metric{{Name: "Accepted", Unit: Count, Values: []float64{3}}},
+		Dimensions: []emf.Dimension{{"FunctionName", "ingest"}},
+		Metrics:    []emf.Metric{{Name: "Accepted", Unit: emf.Count, Values: []float64{3}}},
 	}
 }
 
 func TestEncodeGolden(t *testing.T) {
 	d := doc()
-	d.Dimensions = append(d.Dimensions, Dimension{"EventType", "com.acme.web.page_view"})
+	d.Dimensions = append(d.Dimensions, emf.Dimension{"EventType", "com.acme.web.page_view"})
 	d.DimensionSets = [][]string{{"FunctionName"}, {"FunctionName", "EventType"}}
-	d.Metrics = append(d.Metrics, Metric{Name: "Lateness", Unit: Milliseconds, StorageResolution: 1, Values: []float64{12, 0.5}})
+	d.Metrics = append(d.Metrics, emf.Metric{Name: "Lateness", Unit: emf.Milliseconds, StorageResolution: 1, Values: []float64{12, 0.5}})
 	d.Properties = map[string]any{"request_id": "r-1"}
 	got, err := d.Encode(nil)
 	if err != nil {
@@ -42,7 +45,7 @@ func TestEncodeGolden(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if err := Verify(got); err != nil {
+	if err := emftest.Verify(got); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 }
@@ -57,7 +60,7 @@ func TestNoDimensions(t *testing.T) {
 	if !bytes.Contains(got, []byte(`"Dimensions":[[]]`)) {
 		t.Errorf("got %s, want one empty dimension set", got)
 	}
-	if err := Verify(got); err != nil {
+	if err := emftest.Verify(got); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 }
@@ -72,59 +75,59 @@ func TestValidate(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(d *Document)
+		change func(d *emf.Document)
 		want   string // a fragment of the error; empty when valid
 	}{
-		{"valid", func(d *Document) {}, ""},
-		{"empty namespace", func(d *Document) { d.Namespace = "" }, "namespace"},
-		{"long namespace", func(d *Document) { d.Namespace = strings.Repeat("n", 256) }, "namespace"},
-		{"255-character namespace", func(d *Document) { d.Namespace = strings.Repeat("n", 255) }, ""},
-		{"reserved namespace", func(d *Document) { d.Namespace = "AWS/Lambda" }, "reserved"},
-		{"no timestamp", func(d *Document) { d.Timestamp = time.Time{} }, "timestamp"},
-		{"no metrics", func(d *Document) { d.Metrics = nil }, "no metrics"},
-		{"101 metrics", func(d *Document) {
+		{"valid", func(d *emf.Document) {}, ""},
+		{"empty namespace", func(d *emf.Document) { d.Namespace = "" }, "namespace"},
+		{"long namespace", func(d *emf.Document) { d.Namespace = strings.Repeat("n", 256) }, "namespace"},
+		{"255-character namespace", func(d *emf.Document) { d.Namespace = strings.Repeat("n", 255) }, ""},
+		{"reserved namespace", func(d *emf.Document) { d.Namespace = "AWS/Lambda" }, "reserved"},
+		{"no timestamp", func(d *emf.Document) { d.Timestamp = time.Time{} }, "timestamp"},
+		{"no metrics", func(d *emf.Document) { d.Metrics = nil }, "no metrics"},
+		{"101 metrics", func(d *emf.Document) {
 			for i := range 100 {
-				d.Metrics = append(d.Metrics, Metric{Name: fmt.Sprint("m", i), Values: []float64{1}})
+				d.Metrics = append(d.Metrics, emf.Metric{Name: fmt.Sprint("m", i), Values: []float64{1}})
 			}
 		}, "at most 100"},
-		{"100 metrics", func(d *Document) {
+		{"100 metrics", func(d *emf.Document) {
 			for i := range 99 {
-				d.Metrics = append(d.Metrics, Metric{Name: fmt.Sprint("m", i), Values: []float64{1}})
+				d.Metrics = append(d.Metrics, emf.Metric{Name: fmt.Sprint("m", i), Values: []float64{1}})
 			}
 		}, ""},
-		{"31 dimensions", func(d *Document) {
+		{"31 dimensions", func(d *emf.Document) {
 			d.Dimensions = nil
 			for _, n := range many(31, func(i int) string { return fmt.Sprint("d", i) }) {
-				d.Dimensions = append(d.Dimensions, Dimension{n, "v"})
+				d.Dimensions = append(d.Dimensions, emf.Dimension{n, "v"})
 			}
 		}, "at most 30"},
-		{"30 dimensions", func(d *Document) {
+		{"30 dimensions", func(d *emf.Document) {
 			d.Dimensions = nil
 			for _, n := range many(30, func(i int) string { return fmt.Sprint("d", i) }) {
-				d.Dimensions = append(d.Dimensions, Dimension{n, "v"})
+				d.Dimensions = append(d.Dimensions, emf.Dimension{n, "v"})
 			}
 		}, ""},
-		{"set names an unknown dimension", func(d *Document) { d.DimensionSets = [][]string{{"Nope"}} }, "no value"},
-		{"set names a dimension twice", func(d *Document) { d.DimensionSets = [][]string{{"FunctionName", "FunctionName"}} }, "twice"},
-		{"empty dimension value", func(d *Document) { d.Dimensions[0].Value = "" }, "value"},
-		{"blank dimension value", func(d *Document) { d.Dimensions[0].Value = "   " }, "value"},
-		{"1025-character dimension value", func(d *Document) { d.Dimensions[0].Value = strings.Repeat("v", 1025) }, "value"},
-		{"1024-character dimension value", func(d *Document) { d.Dimensions[0].Value = strings.Repeat("v", 1024) }, ""},
-		{"non-ASCII dimension value", func(d *Document) { d.Dimensions[0].Value = "café" }, "value"},
-		{"control character in dimension value", func(d *Document) { d.Dimensions[0].Value = "a\nb" }, "value"},
-		{"dimension name with colon", func(d *Document) { d.Dimensions[0].Name = ":x" }, "colon"},
-		{"metric name clashes with a dimension", func(d *Document) { d.Metrics[0].Name = "FunctionName" }, "twice"},
-		{"metric name clashes with a property", func(d *Document) { d.Properties = map[string]any{"Accepted": 1} }, "twice"},
-		{"metric named _aws", func(d *Document) { d.Metrics[0].Name = "_aws" }, "twice"},
-		{"duplicate metric", func(d *Document) { d.Metrics = append(d.Metrics, d.Metrics[0]) }, "twice"},
-		{"invalid unit", func(d *Document) { d.Metrics[0].Unit = "Requests" }, "unit"},
-		{"high resolution", func(d *Document) { d.Metrics[0].StorageResolution = 1 }, ""},
-		{"standard resolution", func(d *Document) { d.Metrics[0].StorageResolution = 60 }, ""},
-		{"invalid resolution", func(d *Document) { d.Metrics[0].StorageResolution = 30 }, "resolution"},
-		{"no values", func(d *Document) { d.Metrics[0].Values = nil }, "no values"},
-		{"101 values", func(d *Document) { d.Metrics[0].Values = make([]float64, 101) }, "at most 100"},
-		{"NaN", func(d *Document) { d.Metrics[0].Values = []float64{math.NaN()} }, "finite"},
-		{"infinity", func(d *Document) { d.Metrics[0].Values = []float64{math.Inf(-1)} }, "finite"},
+		{"set names an unknown dimension", func(d *emf.Document) { d.DimensionSets = [][]string{{"Nope"}} }, "no value"},
+		{"set names a dimension twice", func(d *emf.Document) { d.DimensionSets = [][]string{{"FunctionName", "FunctionName"}} }, "twice"},
+		{"empty dimension value", func(d *emf.Document) { d.Dimensions[0].Value = "" }, "value"},
+		{"blank dimension value", func(d *emf.Document) { d.Dimensions[0].Value = "   " }, "value"},
+		{"1025-character dimension value", func(d *emf.Document) { d.Dimensions[0].Value = strings.Repeat("v", 1025) }, "value"},
+		{"1024-character dimension value", func(d *emf.Document) { d.Dimensions[0].Value = strings.Repeat("v", 1024) }, ""},
+		{"non-ASCII dimension value", func(d *emf.Document) { d.Dimensions[0].Value = "café" }, "value"},
+		{"control character in dimension value", func(d *emf.Document) { d.Dimensions[0].Value = "a\nb" }, "value"},
+		{"dimension name with colon", func(d *emf.Document) { d.Dimensions[0].Name = ":x" }, "colon"},
+		{"metric name clashes with a dimension", func(d *emf.Document) { d.Metrics[0].Name = "FunctionName" }, "twice"},
+		{"metric name clashes with a property", func(d *emf.Document) { d.Properties = map[string]any{"Accepted": 1} }, "twice"},
+		{"metric named _aws", func(d *emf.Document) { d.Metrics[0].Name = "_aws" }, "twice"},
+		{"duplicate metric", func(d *emf.Document) { d.Metrics = append(d.Metrics, d.Metrics[0]) }, "twice"},
+		{"invalid unit", func(d *emf.Document) { d.Metrics[0].Unit = "Requests" }, "unit"},
+		{"high resolution", func(d *emf.Document) { d.Metrics[0].StorageResolution = 1 }, ""},
+		{"standard resolution", func(d *emf.Document) { d.Metrics[0].StorageResolution = 60 }, ""},
+		{"invalid resolution", func(d *emf.Document) { d.Metrics[0].StorageResolution = 30 }, "resolution"},
+		{"no values", func(d *emf.Document) { d.Metrics[0].Values = nil }, "no values"},
+		{"101 values", func(d *emf.Document) { d.Metrics[0].Values = make([]float64, 101) }, "at most 100"},
+		{"NaN", func(d *emf.Document) { d.Metrics[0].Values = []float64{math.NaN()} }, "finite"},
+		{"infinity", func(d *emf.Document) { d.Metrics[0].Values = []float64{math.Inf(-1)} }, "finite"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +139,7 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("got %v, want no error", err)
 			case tt.want != "" && err == nil:
 				t.Fatalf("got no error, want one about %q", tt.want)
-			case tt.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want)):
+			case tt.want != "" && (!errors.Is(err, emf.ErrInvalid) || !strings.Contains(err.Error(), tt.want)):
 				t.Fatalf("got %v, want an ErrInvalid about %q", err, tt.want)
 			}
 			out, encErr := d.Encode(nil)
@@ -145,7 +148,7 @@ func TestValidate(t *testing.T) {
 					t.Fatalf("Encode: %v", encErr)
 				}
 				for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-					if err := Verify(line); err != nil {
+					if err := emftest.Verify(line); err != nil {
 						t.Errorf("Verify: %v", err)
 					}
 				}
@@ -173,7 +176,7 @@ func TestSplit(t *testing.T) {
 			d.Metrics = nil
 			want := map[string][]float64{}
 			for i := range tt.metrics {
-				m := Metric{Name: fmt.Sprint("m", i), Unit: Count}
+				m := emf.Metric{Name: fmt.Sprint("m", i), Unit: emf.Count}
 				for j := range tt.values {
 					m.Values = append(m.Values, float64(i*1000+j))
 				}
@@ -191,7 +194,7 @@ func TestSplit(t *testing.T) {
 			got := map[string][]float64{}
 			most := 0
 			for _, line := range lines {
-				if err := Verify(line); err != nil {
+				if err := emftest.Verify(line); err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
 				var root map[string]any
@@ -229,7 +232,7 @@ func TestSplit(t *testing.T) {
 
 func TestVerifyRejects(t *testing.T) {
 	ok := `{"FunctionName":"f","A":1,"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["FunctionName"]],"Metrics":[{"Name":"A","Unit":"Count"}]}]}}`
-	if err := Verify([]byte(ok)); err != nil {
+	if err := emftest.Verify([]byte(ok)); err != nil {
 		t.Fatalf("valid line: %v", err)
 	}
 	tests := []struct{ name, line string }{
@@ -252,7 +255,7 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := Verify([]byte(tt.line)); !errors.Is(err, ErrInvalid) {
+			if err := emftest.Verify([]byte(tt.line)); !errors.Is(err, emf.ErrInvalid) {
 				t.Errorf("got %v, want an ErrInvalid", err)
 			}
 		})
@@ -269,27 +272,11 @@ func TestCleanValue(t *testing.T) {
 		{strings.Repeat("x", 2000), strings.Repeat("x", 1024)},
 	}
 	for _, tt := range tests {
-		if got := CleanValue(tt.in); got != tt.want {
+		if got := emf.CleanValue(tt.in); got != tt.want {
 			t.Errorf("CleanValue(%q): got %q, want %q", tt.in, got, tt.want)
 		}
-		if checkValue("d", CleanValue(tt.in)) != nil {
+		if emf.CheckValue("d", emf.CleanValue(tt.in)) != nil {
 			t.Errorf("CleanValue(%q) is not a valid value", tt.in)
-		}
-	}
-}
-
-func TestUnits(t *testing.T) {
-	if len(units) != 27 {
-		t.Errorf("got %d units, want the 27 CloudWatch lists", len(units))
-	}
-	for _, u := range []Unit{"", Count, BytesPerSecond, None} {
-		if !u.Valid() {
-			t.Errorf("%q: got invalid, want valid", u)
-		}
-	}
-	for _, u := range []Unit{"count", "Requests", "Bytes/Minute"} {
-		if u.Valid() {
-			t.Errorf("%q: got valid, want invalid", u)
 		}
 	}
 }
@@ -302,8 +289,8 @@ func FuzzEncode(f *testing.F) {
 	f.Add("n", "d", " ", "m", "", 101, 0.25)
 	f.Fuzz(func(t *testing.T, ns, dim, val, metric, unit string, n int, v float64) {
 		n = max(1, min(n, 1000))
-		d := Document{Namespace: ns, Timestamp: ts, Dimensions: []Dimension{{dim, val}},
-			Metrics: []Metric{{Name: metric, Unit: Unit(unit), Values: slices.Repeat([]float64{v}, n)}}}
+		d := emf.Document{Namespace: ns, Timestamp: ts, Dimensions: []emf.Dimension{{dim, val}},
+			Metrics: []emf.Metric{{Name: metric, Unit: emf.Unit(unit), Values: slices.Repeat([]float64{v}, n)}}}
 		out, err := d.Encode(nil)
 		if err != nil {
 			if len(out) != 0 {
@@ -313,7 +300,7 @@ func FuzzEncode(f *testing.F) {
 		}
 		count := 0
 		for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-			if err := Verify(line); err != nil {
+			if err := emftest.Verify(line); err != nil {
 				t.Fatalf("Verify(%s): %v", line, err)
 			}
 			var root map[string]json.RawMessage
@@ -331,13 +318,13 @@ func FuzzEncode(f *testing.F) {
 }
 
 func ExampleDocument_Encode() {
-	d := Document{
+	d := emf.Document{
 		Namespace:  "firelane",
 		Timestamp:  time.UnixMilli(1764061261000),
-		Dimensions: []Dimension{{Name: "FunctionName", Value: "firelane-ingest"}},
-		Metrics: []Metric{
-			{Name: "Accepted", Unit: Count, Values: []float64{498}},
-			{Name: "Rejected", Unit: Count, Values: []float64{2}},
+		Dimensions: []emf.Dimension{{Name: "FunctionName", Value: "firelane-ingest"}},
+		Metrics: []emf.Metric{
+			{Name: "Accepted", Unit: emf.Count, Values: []float64{498}},
+			{Name: "Rejected", Unit: emf.Count, Values: []float64{2}},
 		},
 	}
 	out, err := d.Encode(nil)
@@ -359,7 +346,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"_aws":null}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
-		if Verify(line) != nil {
+		if emftest.Verify(line) != nil {
 			return
 		}
 		var root struct {
@@ -380,9 +367,9 @@ func FuzzVerify(f *testing.F) {
 func BenchmarkEncode(b *testing.B) {
 	d := doc()
 	for i := range 12 {
-		d.Metrics = append(d.Metrics, Metric{Name: fmt.Sprint("Count", i), Unit: Count, Values: []float64{float64(i)}})
+		d.Metrics = append(d.Metrics, emf.Metric{Name: fmt.Sprint("Count", i), Unit: emf.Count, Values: []float64{float64(i)}})
 	}
-	lateness := Metric{Name: "Lateness", Unit: Milliseconds}
+	lateness := emf.Metric{Name: "Lateness", Unit: emf.Milliseconds}
 	for i := range 100 {
 		lateness.Values = append(lateness.Values, float64(i*37))
 	}

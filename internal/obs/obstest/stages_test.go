@@ -25,7 +25,7 @@ import (
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/ingest"
-	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/emf/emftest"
 	"github.com/firelane/firelane/internal/obs/logging"
 	"github.com/firelane/firelane/internal/schema"
 	"github.com/firelane/firelane/internal/transform"
@@ -85,7 +85,7 @@ func capture(t *testing.T, stage string, buf *bytes.Buffer) output {
 			t.Errorf("line lacks the invocation's fields: %s", line)
 		}
 		if _, ok := m["_aws"]; ok {
-			if err := emf.Verify([]byte(line)); err != nil {
+			if err := emftest.Verify([]byte(line)); err != nil {
 				t.Errorf("EMF line: %v: %s", err, line)
 			}
 		}

@@ -1,10 +1,9 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,46 +19,40 @@ import (
 	"github.com/firelane/firelane/internal/transform"
 )
 
-func init() {
-	benchmarks["transform"] = benchTransform
+// TransformOptions says what [Transform] measures.
+type TransformOptions struct {
+	Files []string // Firehose events to time; the last one also makes the 6 MB invocation
+	Reps  int      // timed repetitions per file, after one warm-up; the best counts
+	Procs int      // GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB
+	Peers string   // folder of the peers (../shared/peers) to run in the same minute; empty runs none
+	// PeakCommand returns the command that runs [PeakChild] on a payload file in a fresh process
+	// (the CLI runs itself), so that the peak memory is the invocation's alone.
+	PeakCommand func(payloadFile string) *exec.Cmd
 }
 
-// benchTransform measures the transform as Lambda bills it: one invocation is the payload's bytes
-// in and the response's bytes out. It prints one line per workload file in the peers' format, the
-// peak memory of a 6 MB invocation measured in a fresh process, and, with -peers, the transform
+// Transform measures the transform as Lambda bills it: one invocation is the payload's bytes in
+// and the response's bytes out. It prints one line per workload file in the peers' format, the
+// peak memory of a 6 MB invocation measured in a fresh process, and, with Peers, the transform
 // peers' lines from the same minute with the speed-ups.
-func benchTransform(args []string) error {
-	fs := flag.NewFlagSet("bench transform", flag.ContinueOnError)
-	dir := fs.String("workload", filepath.Join("..", "shared", "workload", "out"), "folder of the shared workload")
-	peers := fs.String("peers", "", "folder of the peers (../shared/peers) to run in the same minute; empty runs none")
-	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
-	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
-	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	runtime.GOMAXPROCS(*procs)
-	if *peak != "" {
-		return peakChild(*peak)
-	}
-	files := fs.Args()
-	if len(files) == 0 {
-		files = []string{filepath.Join(*dir, "firehose-1mb.json"), filepath.Join(*dir, "firehose-3mb.json")}
-	}
-	fmt.Printf("# %s, GOMAXPROCS=%d, %d CPUs, load average %s\n", runtime.Version(), *procs, runtime.NumCPU(), loadAverage())
+func Transform(o TransformOptions) error {
+	runtime.GOMAXPROCS(o.Procs)
+	files := o.Files
+	fmt.Printf("# %s, GOMAXPROCS=%d, %d CPUs, load average %s\n", runtime.Version(), o.Procs, runtime.NumCPU(), LoadAverage())
 	best := map[string]time.Duration{}
 	for _, f := range files {
-		d, err := benchFile(f, *reps)
+		d, err := benchFile(f, o.Reps)
 		if err != nil {
 			return err
 		}
 		best[filepath.Base(f)] = d
 	}
-	if err := benchPeak(files[len(files)-1], *procs); err != nil {
-		return err
+	if o.PeakCommand != nil {
+		if err := benchPeak(files[len(files)-1], o.PeakCommand); err != nil {
+			return err
+		}
 	}
-	if *peers != "" {
-		return runPeers(*peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
+	if o.Peers != "" {
+		return runPeers(o.Peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
 	}
 	return nil
 }
@@ -116,7 +109,7 @@ func benchFile(path string, reps int) (time.Duration, error) {
 // benchPeak builds an invocation of about 6 MB from the records of path and measures, in a fresh
 // process, the peak resident memory of receiving it and invoking the handler on it three times:
 // what Lambda reports as Max Memory Used.
-func benchPeak(path string, procs int) error {
+func benchPeak(path string, command func(string) *exec.Cmd) error {
 	payload, records, err := sixMegabytes(path)
 	if err != nil {
 		return err
@@ -130,11 +123,7 @@ func benchPeak(path string, procs int) error {
 		return err
 	}
 	tmp.Close()
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(procs), "-peak-child", tmp.Name())
+	cmd := command(tmp.Name())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -179,7 +168,10 @@ func sixMegabytes(path string) ([]byte, int, error) {
 	return []byte(payload), n, nil
 }
 
-func peakChild(path string) error {
+// PeakChild invokes the transform three times on the payload in path and prints the response size,
+// the best duration and the process's peak resident memory (VmHWM): what Lambda reports as Max
+// Memory Used. It is meant to run alone in a fresh process.
+func PeakChild(path string) error {
 	payload, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -187,7 +179,7 @@ func peakChild(path string) error {
 	// The response of a full 6 MB invocation exceeds the limit: the overflow goes to a Firehose
 	// that acknowledges every record, as a healthy delivery stream does.
 	h := quietTransform()
-	h.Firehose = ackingFirehose{}
+	h.Firehose = AckingFirehose{}
 	var outBytes int
 	best := time.Duration(1<<63 - 1)
 	for range 3 {
@@ -232,16 +224,4 @@ func runPeers(dir, path string, ours time.Duration) error {
 		}
 	}
 	return nil
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

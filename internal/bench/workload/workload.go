@@ -1,6 +1,10 @@
-package enrich
+// Package workload reads the shared benchmark workload (../shared/workload beside the repository)
+// and builds the inputs that `firelane bench` and the Go benchmarks of the stages measure, so that
+// both measure the same bytes. It imports no stage, so that every stage's tests may use it.
+package workload
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -9,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"testing/fstest"
 	"time"
 
@@ -17,9 +22,6 @@ import (
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/schema"
 )
-
-// The measurement workload: what `firelane bench enrich` and the package's benchmarks run on. It
-// lives here so that both measure the same bytes.
 
 // workloadUserAgents are the user agents the workload's requests come with; real traffic repeats a
 // small set of them in much the same way.
@@ -49,9 +51,9 @@ var workloadPII = map[string]map[string]string{
 	"com.example.shop.order_placed.v1.json": {"customer": "hash", "coupon": "redact"},
 }
 
-// WorkloadRegistry loads the shared workload's schemas from dir (../shared/workload/schemas) with
+// Registry loads the shared workload's schemas from dir (../shared/workload/schemas) with
 // "x-pii" annotations added to a few properties of three of its four types.
-func WorkloadRegistry(dir string) (*schema.Registry, error) {
+func Registry(dir string) (*schema.Registry, error) {
 	fsys := fstest.MapFS{}
 	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
@@ -85,13 +87,13 @@ func WorkloadRegistry(dir string) (*schema.Registry, error) {
 	return schema.Load(fsys)
 }
 
-// WorkloadBatch builds a Kinesis event of n records from the records of a Kinesis event file
+// KinesisBatch builds a Kinesis event of n records from the records of a Kinesis event file
 // (../shared/workload/out/kinesis-100.json), taking them in turn. Copies beyond the first round get
 // their own event id, so that they are new events rather than duplicates. With asIngest, each
 // event is wrapped in an ingest record whose context carries a receive time just before its arrival,
 // a source IP and a user agent from small repeating sets; without it the events stay bare
 // CloudEvents, as the file has them.
-func WorkloadBatch(kinesisJSON []byte, n int, asIngest bool) (events.KinesisEvent, error) {
+func KinesisBatch(kinesisJSON []byte, n int, asIngest bool) (events.KinesisEvent, error) {
 	var src events.KinesisEvent
 	if err := json.Unmarshal(kinesisJSON, &src); err != nil {
 		return src, fmt.Errorf("decode Kinesis event: %w", err)
@@ -141,4 +143,44 @@ func WorkloadBatch(kinesisJSON []byte, n int, asIngest bool) (events.KinesisEven
 		out.Records[i] = r
 	}
 	return out, nil
+}
+
+// Dir is where the workload sits relative to the repository root.
+var Dir = filepath.Join("..", "shared", "workload")
+
+// Find returns the workload folder for a test or benchmark: ../shared/workload beside the
+// repository that holds the working directory. It skips tb with a clear message when the workload
+// is absent.
+func Find(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("no go.mod above the working directory, so no ../shared/workload beside it")
+		}
+		dir = parent
+	}
+	dir = filepath.Join(dir, Dir)
+	if _, err := os.Stat(filepath.Join(dir, "out")); err != nil {
+		tb.Skipf("shared workload not found at %s (it sits beside the repository as ../shared): %v", dir, err)
+	}
+	return dir
+}
+
+// Lines returns the non-blank lines of NDJSON text.
+func Lines(text []byte) [][]byte {
+	var lines [][]byte
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
