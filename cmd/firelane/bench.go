@@ -83,6 +83,7 @@ func benchTransform(args []string) error {
 	peers := fs.String("peers", "", "folder of the peers (../shared/peers) to run in the same minute; empty runs none")
 	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
 	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
+	emulator := fs.Bool("emulator", false, "also measure the last file under the Runtime Interface Emulator: the transform's Duration minus that of a function that returns the same bytes without work")
 	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -98,7 +99,11 @@ func benchTransform(args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers,
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers, Emulator: *emulator, Root: root,
 		PeakCommand: func(payload string) *exec.Cmd {
 			return exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(*procs), "-peak-child", payload)
 		}})

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ type TransformOptions struct {
 	Reps  int      // timed repetitions per file, after one warm-up; the best counts
 	Procs int      // GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB
 	Peers string   // folder of the peers (../shared/peers) to run in the same minute; empty runs none
+	// Emulator, when set, also measures the last file under the Runtime Interface Emulator (see
+	// [TransformUnderEmulator]) from the repository at Root.
+	Emulator bool
+	Root     string
 	// PeakCommand returns the command that runs [PeakChild] on a payload file in a fresh process
 	// (the CLI runs itself), so that the peak memory is the invocation's alone.
 	PeakCommand func(payloadFile string) *exec.Cmd
@@ -50,6 +55,17 @@ func Transform(o TransformOptions) error {
 		if err := benchPeak(files[len(files)-1], o.PeakCommand); err != nil {
 			return err
 		}
+	}
+	if o.Emulator {
+		last := files[len(files)-1]
+		fig, err := TransformUnderEmulator(context.Background(), EmulatorOptions{Root: o.Root, Payload: last, Reps: max(o.Reps, 20), Procs: o.Procs})
+		if err != nil {
+			return err
+		}
+		inProcess := best[filepath.Base(last)].Seconds() * 1000
+		fmt.Printf("firelane=transform input=%s emulator_invocations=%d transform_min_ms=%.2f transform_median_ms=%.2f replay_min_ms=%.2f replay_median_ms=%.2f work_median_ms=%.2f work_min_ms=%.2f in_process_best_ms=%.2f work_over_in_process=%.2f\n",
+			filepath.Base(last), len(fig.Transform), slices.Min(fig.Transform), median(fig.Transform), slices.Min(fig.Replay), median(fig.Replay),
+			fig.Work(), slices.Min(fig.Transform)-slices.Min(fig.Replay), inProcess, fig.Work()/inProcess)
 	}
 	if o.Peers != "" {
 		return runPeers(o.Peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
