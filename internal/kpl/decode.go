@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -182,14 +183,14 @@ func (d *Decoder) scan(msg []byte) *Error {
 		off += n
 		if typ != protowire.BytesType || num > fieldRecords {
 			if n = protowire.ConsumeFieldValue(num, typ, msg[off:]); n < 0 {
-				return wireError(n, at, -1, fmt.Sprintf("AggregatedRecord field %d", num))
+				return wireError(n, at, -1, fieldName(aggregatedRecordFields, num))
 			}
 			off += n
 			continue
 		}
 		v, n := protowire.ConsumeBytes(msg[off:])
 		if n < 0 {
-			return wireError(n, at, -1, fmt.Sprintf("AggregatedRecord field %d", num))
+			return wireError(n, at, -1, fieldName(aggregatedRecordFields, num))
 		}
 		vat := len(Magic) + off + n - len(v)
 		off += n
@@ -224,7 +225,7 @@ func (d *Decoder) record(b []byte, at int) *Error {
 		case (num == fieldPartitionKeyIndex || num == fieldExplicitHashKeyIndex) && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b[off:])
 			if n < 0 {
-				return wireError(n, fat, i, fmt.Sprintf("Record field %d", num))
+				return wireError(n, fat, i, fieldName(recordFields, num))
 			}
 			off += n
 			if num == fieldPartitionKeyIndex {
@@ -235,13 +236,13 @@ func (d *Decoder) record(b []byte, at int) *Error {
 		case num == fieldData && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b[off:])
 			if n < 0 {
-				return wireError(n, fat, i, "Record.data")
+				return wireError(n, fat, i, fieldName(recordFields, num))
 			}
 			off += n
 			data, hasData = v, true
 		default: // tags, unknown fields, and known ones of another wire type
 			if n = protowire.ConsumeFieldValue(num, typ, b[off:]); n < 0 {
-				return wireError(n, fat, i, fmt.Sprintf("Record field %d", num))
+				return wireError(n, fat, i, fieldName(recordFields, num))
 			}
 			off += n
 		}
@@ -255,6 +256,21 @@ func (d *Decoder) record(b []byte, at int) *Error {
 	d.refs = append(d.refs, ref)
 	d.recs = append(d.recs, Record{Data: data, SubSequence: i})
 	return nil
+}
+
+// Field names of the messages, for errors, by field number.
+var (
+	aggregatedRecordFields = []string{1: "AggregatedRecord.partition_key_table", 2: "AggregatedRecord.explicit_hash_key_table", 3: "AggregatedRecord.records"}
+	recordFields           = []string{1: "Record.partition_key_index", 2: "Record.explicit_hash_key_index", 3: "Record.data", 4: "Record.tags"}
+)
+
+// fieldName names field num of a message whose field names are names.
+func fieldName(names []string, num protowire.Number) string {
+	if int(num) < len(names) && names[num] != "" {
+		return names[num]
+	}
+	msg, _, _ := strings.Cut(names[1], ".")
+	return fmt.Sprintf("%s field %d", msg, num)
 }
 
 // consumeTag is [protowire.ConsumeTag] that also refuses field numbers above the largest valid
