@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"time"
 )
 
 //go:embed prices.json
@@ -23,7 +24,8 @@ type Price struct {
 	Read    string   `json:"read"`
 }
 
-// Tier is one volume tier: Value applies to the units up to UpTo (0: every further unit).
+// Tier is one volume tier: Value applies to the units (in the price's Unit) up to UpTo; 0 means
+// every further unit.
 type Tier struct {
 	UpTo  float64 `json:"up_to"`
 	Value float64 `json:"value"`
@@ -147,3 +149,5 @@ func (p Prices) Get(region, name string) Price {
 	}
 	return Price{Note: "the price file has no " + name + " for " + region, Read: p.Read}
 }
+
+func secondsDur(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
