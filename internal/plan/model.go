@@ -383,7 +383,7 @@ func Build(in Input) (*Plan, error) {
 	failedDayBytes := in.Rate * (1 - acc) * 86400 * sz.failed * sz.gzip
 	stored := dayBytes*days + failedDayBytes*failedDays
 	s3.Capacity = append(s3.Capacity, fmt.Sprintf("%.1f GB a day compressed (gzip ratio %.3f); %.0f GB stored after %d days", dayBytes/1e9, sz.gzip, stored/1e9, in.RetentionDays))
-	s3.Limit = limit("none at this rate (3,500 PUT/s per prefix)", 0, "", in.Peak)
+	s3.Limit = limit("none at this rate", 0, "", in.Peak)
 	b.line(&s3, "storage, Standard", stored/1e9, "GB-month", "s3_standard_gb_month")
 	b.line(&s3, "PUT requests", (objects+feObjects)/1000, "thousand", "s3_put_requests")
 	if in.RetentionDays > st.EventsTransitionDays {
