@@ -57,7 +57,7 @@ func TestPlanCommandJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p struct {
-		Input struct{ EventsPerRequest float64 }
+		Input      struct{ EventsPerRequest float64 }
 		Components []struct {
 			Name string
 		}
