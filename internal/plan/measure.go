@@ -173,7 +173,15 @@ func MeasureSample(ctx context.Context, path string, opt SampleOptions) (*Sample
 		return nil, err
 	}
 	if opt.Time {
-		d, err := timed(func() error { _, _, err := runTransform(ctx, payloads, quiet); return err })
+		h := transformHandler(quiet)
+		d, err := timed(func() error {
+			for _, p := range payloads {
+				if _, err := h.Invoke(ctx, p); err != nil {
+					return fmt.Errorf("transform: %w", err)
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
