@@ -174,6 +174,12 @@ func MeasureSample(ctx context.Context, path string, opt SampleOptions) (*Sample
 	}
 	if opt.Time {
 		h := transformHandler(quiet)
+		h.ReuseResponse = true // as functions/transform runs it
+		for _, p := range payloads {
+			if _, err := h.Invoke(ctx, p); err != nil { // warm-up
+				return nil, fmt.Errorf("transform: %w", err)
+			}
+		}
 		d, err := timed(func() error {
 			for _, p := range payloads {
 				if _, err := h.Invoke(ctx, p); err != nil {
