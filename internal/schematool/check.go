@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/firelane/firelane/internal/lake"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -105,6 +106,7 @@ func Check(dir string) (CheckReport, error) {
 			}
 		}
 	}
+	partitionWarning(&rep, dir, versions)
 	sort.SliceStable(rep.Diagnostics, func(i, j int) bool {
 		a, b := rep.Diagnostics[i], rep.Diagnostics[j]
 		if a.File != b.File {
@@ -317,4 +319,19 @@ func orRoot(ptr string) string {
 		return "(root)"
 	}
 	return ptr
+}
+
+// partitionWarning warns when the events of every (type, major version) the directory defines,
+// arriving in one buffering window at the longest interval Firehose allows, could open
+// [lake.MaxActivePartitions] partitions (the rule is [lake.ActivePartitions]).
+func partitionWarning(rep *CheckReport, dir string, versions map[string][]int) {
+	n := 0
+	for _, vs := range versions {
+		n += len(vs)
+	}
+	if p := lake.ActivePartitions(n, lake.MaxBufferInterval); p >= lake.MaxActivePartitions {
+		rep.Diagnostics = append(rep.Diagnostics, Diagnostic{File: dir, Line: 1, Warning: true, Message: fmt.Sprintf(
+			"%d event types and versions can open %d Firehose partitions in one %v buffering window, Firehose's default limit is %d active partitions (raise the quota or lower DeliveryBufferIntervalSeconds)",
+			n, p, lake.BufferWindow(lake.MaxBufferInterval), lake.MaxActivePartitions)})
+	}
 }
