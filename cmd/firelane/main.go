@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -21,6 +22,9 @@ var commands = []command{
 	{"invoke", "run one function on an event as sam local invoke does, without Docker", runInvoke},
 	{"firehose", "serve the template's delivery streams on loopback, writing to a local S3 (moto)", runFirehose},
 	{"schema", "author event schemas: new, check, diff, compat, fixtures, docs, athena", func(args []string) error { return runSchema(args, os.Stdout) }},
+	{"plan", "shards, concurrency, limits and monthly cost for a traffic, before deploying", func(args []string) error {
+		return runPlan(context.Background(), args, os.Stdout)
+	}},
 	{"bench", "measure a stage on the shared workload (bench WHAT ...)", runBench},
 }
 

@@ -15,12 +15,6 @@ import (
 	"github.com/firelane/firelane/internal/schema"
 )
 
-func init() {
-	register("plan", "shards, concurrency, limits and monthly cost for a traffic, before deploying", func(args []string) error {
-		return runPlan(context.Background(), args, os.Stdout)
-	})
-}
-
 // runPlan runs `firelane plan`.
 func runPlan(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)

@@ -9,16 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/firelane/firelane/internal/testenv"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // TestShardsAgainstMoto creates streams in moto_server and checks that every PutRecord lands on the
 // shard Map computes for its partition key.
 func TestShardsAgainstMoto(t *testing.T) {
-	endpoint := testenv.StartMoto(t)
+	endpoint := moto.StartMoto(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	client := kinesis.NewFromConfig(testenv.AWSConfig(endpoint))
+	client := kinesis.NewFromConfig(moto.AWSConfig(endpoint))
 	keys := []string{"", "-", "a", "s-0", "s-1", "/clients/web", "/clients/ios", "user@example.com", "ünïcødé", "d23f0824-128b-4f33-8c5c-7fd0a6a3a450"}
 	for i := range 40 {
 		keys = append(keys, fmt.Sprintf("subject-%d", i))

@@ -232,7 +232,7 @@ func (d *Delivery) maxActivePartitions() int {
 	if d.MaxActivePartitions > 0 {
 		return d.MaxActivePartitions
 	}
-	return 500
+	return lake.MaxActivePartitions
 }
 
 // invocations splits records into transform invocations of at most ProcessorBufferBytes of data.
