@@ -22,15 +22,15 @@ import (
 // vtlJars are the jars Render.java needs, with the Debian packages that ship them (.ci/run
 // installs the packages).
 var vtlJars = map[string]string{
-	"velocity.jar":            "velocity",
+	"velocity.jar":             "velocity",
 	"commons-collections3.jar": "libcommons-collections3-java",
-	"commons-lang.jar":        "libcommons-lang-java",
-	"json-path.jar":           "libjsonpath-java",
-	"json-smart.jar":          "libjson-smart-java",
-	"accessors-smart.jar":     "libjson-smart-java",
-	"asm.jar":                 "libasm-java",
-	"slf4j-api.jar":           "libslf4j-java",
-	"slf4j-nop.jar":           "libslf4j-java",
+	"commons-lang.jar":         "libcommons-lang-java",
+	"json-path.jar":            "libjsonpath-java",
+	"json-smart.jar":           "libjson-smart-java",
+	"accessors-smart.jar":      "libjson-smart-java",
+	"asm.jar":                  "libasm-java",
+	"slf4j-api.jar":            "libslf4j-java",
+	"slf4j-nop.jar":            "libslf4j-java",
 }
 
 var (
