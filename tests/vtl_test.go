@@ -29,6 +29,9 @@ var vtlJars = map[string]string{
 	"json-smart.jar":           "libjson-smart-java",
 	"accessors-smart.jar":      "libjson-smart-java",
 	"asm.jar":                  "libasm-java",
+	"jackson-databind.jar":     "libjackson2-databind-java",
+	"jackson-core.jar":         "libjackson2-core-java",
+	"jackson-annotations.jar":  "libjackson2-annotations-java",
 	"slf4j-api.jar":            "libslf4j-java",
 	"slf4j-nop.jar":            "libslf4j-java",
 }

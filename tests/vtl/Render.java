@@ -1,4 +1,5 @@
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -16,10 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.PathNotFoundException;
-import net.minidev.json.JSONValue;
-import net.minidev.json.parser.JSONParser;
+import com.jayway.jsonpath.spi.json.JacksonJsonProvider;
 import org.apache.commons.lang.StringEscapeUtils;
 import org.apache.velocity.VelocityContext;
 import org.apache.velocity.app.VelocityEngine;
@@ -114,7 +117,11 @@ public final class Render {
             result.clear();
             result.put("error", message(e));
         }
-        return JSONValue.toJSONString(result);
+        try {
+            return Json.write(result);
+        } catch (IOException e) {
+            return "{\"error\":\"cannot encode the result\"}";
+        }
     }
 
     private Map<String, Object> render(String template, Map<?, ?> req) throws Exception {
@@ -243,7 +250,7 @@ public final class Render {
         /** path is $input.path(x): the value at JSONPath x, as a Java object (null when absent). */
         public Object path(String x) throws Exception {
             try {
-                return JsonPath.read(doc(), x);
+                return JsonPath.compile(x).read(doc(), Json.PATHS);
             } catch (PathNotFoundException e) {
                 return null;
             }
@@ -251,7 +258,7 @@ public final class Render {
 
         /** json is $input.json(x): the value at JSONPath x, as JSON text. */
         public String json(String x) throws Exception {
-            return JSONValue.toJSONString(path(x));
+            return Json.write(path(x));
         }
 
         /** params is $input.params(): {path, querystring, header}. */
@@ -311,11 +318,22 @@ public final class Render {
         }
     }
 
-    /** Json parses strict JSON (RFC 4627) with json-smart, keeping the order of members. */
+    /**
+     * Json reads and writes JSON with Jackson, keeping the order of members. (Debian 12's json-smart,
+     * JsonPath's default, refuses an array of more than about 200 nested objects as "malicious".)
+     */
     static final class Json {
+        private static final ObjectMapper MAPPER = new ObjectMapper()
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        static final Configuration PATHS = Configuration.builder().jsonProvider(new JacksonJsonProvider(MAPPER)).build();
+
         static Object parse(String s) throws Exception {
-            JSONParser p = new JSONParser(JSONParser.MODE_RFC4627 | JSONParser.USE_HI_PRECISION_FLOAT);
-            return convert(p.parse(s, JSONValue.defaultReader.DEFAULT_ORDERED));
+            return convert(MAPPER.readValue(s, Object.class));
+        }
+
+        static String write(Object v) throws IOException {
+            return MAPPER.writeValueAsString(v);
         }
 
         private static Object convert(Object v) {
