@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -44,7 +45,70 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	inv := obs.Start(ctx, "transform", h.logger())
 	defer inv.End()
 	ctx, span := trace.Start(obs.NewContext(ctx, inv), "convert")
-	out, stats, err := h.invoke(ctx, payload)
+	out, stats, id, err := h.invoke(ctx, payload)
+	inv.Set("bytes_in", len(payload))
+	h.summarize(ctx, inv, span, stats, id, len(out), err)
+	return out, err
+}
+
+// Handle transforms one typed Firehose event: the same core as [Handler.Invoke] and the same
+// answer, built as aws-lambda-go's response value rather than as JSON text.
+func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+	inv := obs.Start(ctx, "transform", h.logger())
+	defer inv.End()
+	ctx, span := trace.Start(obs.NewContext(ctx, inv), "convert")
+	st := h.take()
+	defer h.give(st)
+	b := Batch{
+		InvocationID:           []byte(ev.InvocationID),
+		DeliveryStreamARN:      []byte(ev.DeliveryStreamArn),
+		SourceKinesisStreamARN: []byte(ev.SourceKinesisStreamArn),
+		Records:                make([]Record, len(ev.Records)),
+	}
+	for k, r := range ev.Records {
+		// The event's JSON carries milliseconds: the typed path sees no finer time than the raw one.
+		b.Records[k] = Record{ID: []byte(r.RecordID), Data: r.Data, ArrivalTime: time.UnixMilli(r.ApproximateArrivalTimestamp.UnixMilli())}
+	}
+	w := eventResponse{conv: &st.conv, n: len(responseHead), recs: make([]events.KinesisFirehoseResponseRecord, 0, len(ev.Records))}
+	stats, err := h.convert(ctx, st, &b, &w)
+	h.summarize(ctx, inv, span, stats, b.InvocationID, w.size(), err)
+	if err != nil {
+		return events.KinesisFirehoseResponse{}, err
+	}
+	return events.KinesisFirehoseResponse{Records: w.recs}, nil
+}
+
+// invoke runs the core over a raw payload and returns the response's JSON and the invocation ID.
+func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, Counts, []byte, error) {
+	st := h.take()
+	defer h.give(st)
+	inv, err := parseInvocation(payload, st)
+	if err != nil {
+		return nil, Counts{}, nil, err
+	}
+	b := Batch{InvocationID: inv.invocationID.raw, DeliveryStreamARN: inv.streamARN.raw, SourceKinesisStreamARN: inv.sourceKinesis.raw}
+	st.batch = slices.Grow(st.batch[:0], len(inv.records))[:len(inv.records)]
+	for k := range inv.records {
+		st.batch[k] = Record{in: &inv.records[k]}
+	}
+	b.Records = st.batch
+	w := jsonResponse{conv: &st.conv}
+	if estimate := min(len(payload)+len(payload)/8+4096, MaxResponseBytes+4096); h.ReuseResponse {
+		w.out = slices.Grow(st.out[:0], estimate)
+		defer func() { st.out = w.out[:0] }()
+	} else {
+		w.out = make([]byte, 0, estimate)
+	}
+	w.out = append(w.out, responseHead...)
+	stats, err := h.convert(ctx, st, &b, &w)
+	if err != nil {
+		return nil, stats, nil, err
+	}
+	return w.out, stats, b.InvocationID, nil
+}
+
+// summarize takes the invocation's one summary from its counts, once the core is done.
+func (h *Handler) summarize(ctx context.Context, inv *obs.Invocation, span trace.Span, stats Counts, invocationID []byte, bytesOut int, err error) {
 	span.Annotate("records", stats.Records)
 	inv.Count(obs.Received, stats.Records)
 	inv.Observe(obs.BatchSize, emf.Count, float64(stats.Records))
@@ -52,33 +116,108 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	inv.Count(obs.Dropped, stats.Dropped, obs.Reason(obs.ReasonDropType))
 	inv.Count(obs.Reingested, stats.Reingested)
 	inv.Count(obs.Failed, stats.Failed, obs.Reason(obs.ReasonPoison))
-	inv.Set("bytes_in", len(payload))
-	inv.Set("bytes_out", len(out))
-	if err != nil {
+	inv.Count(obs.Retried, stats.Retried, obs.Destination("firehose"))
+	inv.Count(obs.Written, stats.Written, obs.Destination("firehose"))
+	if err == nil {
+		inv.Set("bytes_out", bytesOut)
+		inv.Set("invocation_id", string(invocationID))
+	} else {
+		inv.Set("bytes_out", 0)
 		span.Fail(err)
 		inv.Set("error", err.Error())
 		h.logger().LogAttrs(ctx, slog.LevelError, "transform invocation failed", slog.String("error", err.Error()))
 	}
 	span.End()
-	return out, err
 }
 
-// Handle transforms one typed Firehose event. It runs the same code as [Handler.Invoke], over
-// the event's JSON encoding, for callers that hold aws-lambda-go's types.
-func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
-	var resp events.KinesisFirehoseResponse
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return resp, fmt.Errorf("encode Firehose event: %w", err)
+// jsonResponse writes the response's JSON text as the core answers each record, echoing the
+// payload's own recordId and data tokens.
+type jsonResponse struct {
+	out  []byte
+	conv *converter
+}
+
+func (w *jsonResponse) size() int           { return len(w.out) }
+func (w *jsonResponse) idLen(r *Record) int { return len(r.in.id.raw) }
+func (w *jsonResponse) undo(_, n int)       { w.out = w.out[:n] }
+func (w *jsonResponse) end()                { w.out = append(w.out, responseTail...) }
+
+func (w *jsonResponse) open(k int, r *Record) {
+	if k > 0 {
+		w.out = append(w.out, ',')
 	}
-	out, err := h.Invoke(ctx, payload)
-	if err != nil {
-		return resp, err
+	w.out = append(w.out, `{"recordId":"`...)
+	w.out = append(w.out, r.in.id.raw...)
+}
+
+func (w *jsonResponse) ok(k int, r *Record, row []byte, keys Keys) {
+	w.open(k, r)
+	w.out = append(w.out, `","result":"Ok","data":"`...)
+	w.out = appendBase64(w.out, row)
+	w.out = append(w.out, `","metadata":{"partitionKeys":`...)
+	w.out = w.conv.receivedHour.appendKeys(w.out, keys)
+	w.out = append(w.out, `}}`...)
+}
+
+func (w *jsonResponse) dropped(k int, r *Record) {
+	w.open(k, r)
+	w.out = append(w.out, `","result":"Dropped"}`...)
+}
+
+func (w *jsonResponse) failed(k int, r *Record) {
+	w.open(k, r)
+	w.out = append(w.out, `","result":"ProcessingFailed","data":"`...)
+	w.out = append(w.out, r.in.data.raw...)
+	w.out = append(w.out, `"}`...)
+}
+
+// eventResponse builds aws-lambda-go's response value, counting the bytes its JSON encoding holds
+// so that the core bounds it as it bounds the raw response.
+type eventResponse struct {
+	recs    []events.KinesisFirehoseResponseRecord
+	n       int // the response's JSON length so far
+	conv    *converter
+	scratch []byte
+}
+
+func (w *eventResponse) size() int { return w.n }
+func (w *eventResponse) end()      { w.n += len(responseTail) }
+
+// idLen is the length of the recordId as encoding/json writes it, escapes and all.
+func (w *eventResponse) idLen(r *Record) int {
+	b, _ := json.Marshal(string(r.ID)) // a string always encodes
+	return len(b) - 2
+}
+
+func (w *eventResponse) undo(k, n int) {
+	w.recs = w.recs[:k]
+	w.n = n
+}
+
+func (w *eventResponse) add(k int, r *Record, rec events.KinesisFirehoseResponseRecord, n int) {
+	if k > 0 {
+		w.n++
 	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		return resp, fmt.Errorf("decode transform response: %w", err)
-	}
-	return resp, nil
+	w.n += len(`{"recordId":"`) + w.idLen(r) + n
+	w.recs = append(w.recs, rec)
+}
+
+func (w *eventResponse) ok(k int, r *Record, row []byte, keys Keys) {
+	w.scratch = w.conv.receivedHour.appendKeys(w.scratch[:0], keys)
+	n := len(`","result":"Ok","data":"`) + base64.StdEncoding.EncodedLen(len(row)) + len(`","metadata":{"partitionKeys":`) + len(w.scratch) + len(`}}`)
+	w.add(k, r, events.KinesisFirehoseResponseRecord{
+		RecordID: string(r.ID), Result: ResultOk, Data: slices.Clone(row),
+		Metadata: events.KinesisFirehoseResponseRecordMetadata{PartitionKeys: keys.Map()},
+	}, n)
+}
+
+func (w *eventResponse) dropped(k int, r *Record) {
+	w.add(k, r, events.KinesisFirehoseResponseRecord{RecordID: string(r.ID), Result: ResultDropped}, len(`","result":"Dropped"}`))
+}
+
+func (w *eventResponse) failed(k int, r *Record) {
+	n := len(`","result":"ProcessingFailed","data":"`) + base64.StdEncoding.EncodedLen(len(r.Data)) + len(`"}`)
+	w.add(k, r, events.KinesisFirehoseResponseRecord{RecordID: string(r.ID), Result: ResultProcessingFailed, Data: r.Data}, n)
 }
 
 func boolInt(b bool) int {

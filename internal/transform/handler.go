@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/firelane/firelane/internal/awsbatch"
-	"github.com/firelane/firelane/internal/obs"
 )
 
 // MaxResponseBytes is the largest response the handler returns. Lambda caps a synchronous
@@ -72,101 +71,110 @@ type state struct {
 	conv    converter
 	out     []byte
 	recs    []inRecord
+	batch   []Record // the core's view of recs
 	decoded []byte
 	row     []byte
 	b64     []byte
 }
 
-// counts are the results of one invocation, as its log line reports them.
-type counts struct {
-	Records, OK, Dropped, Reingested, Failed int
+// Record is one record of a transformation batch, as the core reads it: its ID, its data (the
+// bytes Firehose decoded from base64) and when Firehose received it.
+type Record struct {
+	ID          []byte
+	Data        []byte
+	ArrivalTime time.Time
+
+	// in is set for a record that [Handler.Invoke] read from the raw payload: ID and Data are then
+	// unused, and the core decodes the data token on use, so that the invocation never holds more
+	// than one record's decoded data.
+	in *inRecord
 }
 
-func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, counts, error) {
-	h.mu.Lock()
-	st := h.idle
-	h.idle = nil
-	h.mu.Unlock()
-	if st == nil {
-		st = &state{}
-	}
-	defer func() {
-		h.mu.Lock()
-		h.idle = st
-		h.mu.Unlock()
-	}()
+// Batch is one invocation's records and the delivery stream they came from, as the JSON text of
+// the event's members (an ARN holds nothing JSON escapes).
+type Batch struct {
+	InvocationID           []byte
+	DeliveryStreamARN      []byte
+	SourceKinesisStreamARN []byte // set when the delivery stream reads a Kinesis stream
+	Records                []Record
+}
 
-	inv, err := parseInvocation(payload, st)
-	if err != nil {
-		return nil, counts{}, err
-	}
-	stats := counts{Records: len(inv.records)}
+// Counts say what became of a batch's records, for the invocation's one summary.
+type Counts struct {
+	Records, OK, Dropped, Reingested, Failed int
+	// Written and Retried count the re-ingested records Firehose acknowledged and the extra
+	// attempts their writes took.
+	Written, Retried int
+}
+
+// response receives the core's answer record by record, in order. The raw adapter writes
+// Firehose's response JSON as it goes; [Handler.Handle] builds aws-lambda-go's response value.
+// Either way size is the length of the response's JSON so far, which [MaxResponseBytes] bounds.
+type response interface {
+	size() int
+	ok(k int, r *Record, row []byte, keys Keys)
+	dropped(k int, r *Record)
+	failed(k int, r *Record)
+	// undo takes back the entry just added; the response had size n before it.
+	undo(k, n int)
+	// idLen is the length of a record's ID in the response's JSON.
+	idLen(r *Record) int
+	end()
+}
+
+// Response framing, as [MaxResponseBytes] counts it.
+const responseHead, responseTail = `{"records":[`, `]}`
+
+// convert is the stage's core: it converts every record of b into its lake row, answers each one
+// Ok, Dropped or ProcessingFailed into w, and re-ingests what does not fit. An error fails the whole
+// invocation.
+func (h *Handler) convert(ctx context.Context, st *state, b *Batch, w response) (Counts, error) {
+	stats := Counts{Records: len(b.Records)}
 	log := h.logger()
 
 	// reserve is what the records not yet written cost at least: a Dropped entry each.
-	const head, tail = `{"records":[`, `]}`
 	reserve := 0
-	for _, r := range inv.records {
-		reserve += droppedLen(r)
+	for k := range b.Records {
+		reserve += droppedLen(w.idLen(&b.Records[k]))
 	}
-	if len(head)+reserve+len(tail) > MaxResponseBytes {
-		return nil, stats, fmt.Errorf("%d records cannot be answered within %d bytes: %w", len(inv.records), MaxResponseBytes, ErrOverflow)
+	if len(responseHead)+reserve+len(responseTail) > MaxResponseBytes {
+		return stats, fmt.Errorf("%d records cannot be answered within %d bytes: %w", len(b.Records), MaxResponseBytes, ErrOverflow)
 	}
-	var out []byte
-	if estimate := min(len(payload)+len(payload)/8+4096, MaxResponseBytes+4096); h.ReuseResponse {
-		out = slices.Grow(st.out[:0], estimate)
-		defer func() { st.out = out[:0] }()
-	} else {
-		out = make([]byte, 0, estimate)
-	}
-	out = append(out, head...)
 	var overflow []awsbatch.Record
-	for k := range inv.records {
-		r := &inv.records[k]
-		reserve -= droppedLen(*r)
-		start := len(out)
-		if k > 0 {
-			out = append(out, ',')
+	for k := range b.Records {
+		r := &b.Records[k]
+		reserve -= droppedLen(w.idLen(r))
+		start := w.size()
+		data, arrival, decodeErr := r.Data, r.ArrivalTime, error(nil)
+		if r.in != nil {
+			data, decodeErr = st.decode(r.in.data)
+			arrival = time.UnixMilli(r.in.arrival)
 		}
-		out = append(out, `{"recordId":"`...)
-		out = append(out, r.id.raw...)
-		data, decodeErr := st.decode(r.data)
 		if errors.Is(decodeErr, errInvalidData) {
-			return nil, stats, fmt.Errorf("%w: record %d: %w", ErrInvocation, k, decodeErr)
+			return stats, fmt.Errorf("%w: record %d: %w", ErrInvocation, k, decodeErr)
 		}
 		row, keys, typ, convErr := []byte(nil), Keys{}, []byte(nil), decodeErr
 		if convErr == nil {
-			row, keys, typ, convErr = st.conv.appendRow(st.row[:0], data, time.UnixMilli(r.arrival))
+			row, keys, typ, convErr = st.conv.appendRow(st.row[:0], data, arrival)
 			st.row = row[:0]
 		}
 		result := ResultOk
 		switch {
 		case convErr != nil:
 			result = ResultProcessingFailed
-			out = append(out, `","result":"ProcessingFailed","data":"`...)
-			out = append(out, r.data.raw...)
-			out = append(out, `"}`...)
+			w.failed(k, r)
 		case h.drops(typ):
 			result = ResultDropped
-			out = append(out, `","result":"Dropped"}`...)
+			w.dropped(k, r)
 		default:
-			out = append(out, `","result":"Ok","data":"`...)
-			out = appendBase64(out, row)
-			out = append(out, `","metadata":{"partitionKeys":`...)
-			out = st.conv.receivedHour.appendKeys(out, keys)
-			out = append(out, `}}`...)
+			w.ok(k, r, row, keys)
 		}
-		if len(out)+reserve+len(tail) > MaxResponseBytes {
+		if w.size()+reserve+len(responseTail) > MaxResponseBytes {
 			if decodeErr != nil {
-				return nil, stats, fmt.Errorf("record %d does not fit in the response and its data is not base64: %w", k, ErrOverflow)
+				return stats, fmt.Errorf("record %d does not fit in the response and its data is not base64: %w", k, ErrOverflow)
 			}
-			out = out[:start]
-			if k > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `{"recordId":"`...)
-			out = append(out, r.id.raw...)
-			out = append(out, `","result":"Dropped"}`...)
+			w.undo(k, start)
+			w.dropped(k, r)
 			overflow = append(overflow, awsbatch.Record{Data: slices.Clone(data)})
 			stats.Reingested++
 			continue
@@ -178,24 +186,44 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, counts, e
 			stats.Dropped++
 		default:
 			stats.Failed++
-			log.LogAttrs(ctx, slog.LevelWarn, "record failed",
-				slog.String("record_id", string(st.conv.text(r.id))), slog.String("reason", convErr.Error()))
+			id := r.ID
+			if r.in != nil {
+				id = st.conv.text(r.in.id)
+			}
+			log.LogAttrs(ctx, slog.LevelWarn, "record failed", slog.String("record_id", string(id)), slog.String("reason", convErr.Error()))
 		}
 	}
-	out = append(out, tail...)
-
+	w.end()
 	if len(overflow) > 0 {
-		if err := h.reingest(ctx, inv, overflow); err != nil {
-			return nil, stats, err
+		if err := h.reingest(ctx, b, overflow, &stats); err != nil {
+			return stats, err
 		}
 	}
-	obs.FromContext(ctx).Set("invocation_id", string(inv.invocationID.raw))
-	return out, stats, nil
+	return stats, nil
 }
 
-// droppedLen is the length of a record's Dropped entry and the comma before it.
-func droppedLen(r inRecord) int {
-	return len(`,{"recordId":"","result":"Dropped"}`) + len(r.id.raw)
+// take returns the buffers of the last invocation, or new ones; give keeps them for the next.
+func (h *Handler) take() *state {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.idle
+	h.idle = nil
+	if st == nil {
+		st = &state{}
+	}
+	return st
+}
+
+func (h *Handler) give(st *state) {
+	h.mu.Lock()
+	h.idle = st
+	h.mu.Unlock()
+}
+
+// droppedLen is the length of a record's Dropped entry, for an ID of n bytes, and the comma
+// before it.
+func droppedLen(n int) int {
+	return len(`,{"recordId":"","result":"Dropped"}`) + n
 }
 
 func (h *Handler) drops(typ []byte) bool {

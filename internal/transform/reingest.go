@@ -6,19 +6,19 @@ import (
 	"strings"
 
 	"github.com/firelane/firelane/internal/awsbatch"
-	"github.com/firelane/firelane/internal/obs"
 	"github.com/firelane/firelane/internal/obs/trace"
 )
 
 // reingest puts the overflow records back into the delivery stream that the invocation came from.
-func (h *Handler) reingest(ctx context.Context, inv invocation, recs []awsbatch.Record) error {
+// The attempts and acknowledgements are counted into stats.
+func (h *Handler) reingest(ctx context.Context, b *Batch, recs []awsbatch.Record, stats *Counts) error {
 	if h.Firehose == nil {
 		return fmt.Errorf("%d records overflow and no Firehose client is configured: %w", len(recs), ErrOverflow)
 	}
-	if len(inv.sourceKinesis.raw) > 0 {
+	if len(b.SourceKinesisStreamARN) > 0 {
 		return fmt.Errorf("%d records overflow and the delivery stream reads a Kinesis stream, which PutRecordBatch cannot feed: %w", len(recs), ErrOverflow)
 	}
-	arn := string(inv.streamARN.raw)
+	arn := string(b.DeliveryStreamARN)
 	name, err := StreamName(arn)
 	if err != nil {
 		return fmt.Errorf("re-ingest %d records: %w: %w", len(recs), err, ErrOverflow)
@@ -34,16 +34,11 @@ func (h *Handler) reingest(ctx context.Context, inv invocation, recs []awsbatch.
 	ctx, span := trace.Start(ctx, "write")
 	span.Annotate("records", len(recs))
 	defer span.End()
-	failed, first, retried, written := 0, "", 0, 0
-	defer func() {
-		o := obs.FromContext(ctx)
-		o.Count(obs.Retried, retried, obs.Destination("firehose"))
-		o.Count(obs.Written, written, obs.Destination("firehose"))
-	}()
+	failed, first := 0, ""
 	for _, res := range w.Write(ctx, recs) {
-		retried += max(res.Attempts-1, 0)
+		stats.Retried += max(res.Attempts-1, 0)
 		if res.OK {
-			written++
+			stats.Written++
 		}
 		if !res.OK {
 			if failed == 0 {
