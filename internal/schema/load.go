@@ -93,16 +93,9 @@ func Load(fsys fs.FS) (*Registry, error) {
 	return r, nil
 }
 
-// buildFast compiles the fast validator from the v5 schemas, chooses the validator that
-// [ValidatorEnv] names, and logs once which schemas fall back to v5.
+// buildFast compiles the fast validator from the v5 schemas, chooses it (see [ValidatorFast]), and
+// logs once which schemas fall back to v5.
 func (r *Registry) buildFast() error {
-	choice := Validator(os.Getenv(ValidatorEnv))
-	if choice == "" {
-		choice = ValidatorFast
-	}
-	if choice != ValidatorFast && choice != ValidatorV5 {
-		return fmt.Errorf("%s=%q: want %q or %q", ValidatorEnv, choice, ValidatorFast, ValidatorV5)
-	}
 	env, err := fastschema.Compile(r.envelope)
 	if err == nil {
 		var events *fastschema.Events
@@ -126,7 +119,7 @@ func (r *Registry) buildFast() error {
 	if len(r.fastDeclined) > 0 {
 		slog.Info("schemas validated by jsonschema/v5 alone", "schemas", r.fastDeclined)
 	}
-	return r.SetValidator(choice)
+	return r.SetValidator(ValidatorFast)
 }
 
 func newCompiler() *jsonschema.Compiler {
