@@ -170,7 +170,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			if res.Entry != nil {
 				typ = res.Entry.Type
 			}
-			rejectedBy[typeClass{typ, obs.ClassOf(res.Reasons)}]++
+			rejectedBy[typeClass{typ, res.Class()}]++
 			continue
 		}
 		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
