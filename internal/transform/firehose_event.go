@@ -86,21 +86,24 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) ([]byte, Counts, [
 	if err != nil {
 		return nil, Counts{}, nil, err
 	}
-	b := Batch{InvocationID: inv.invocationID.raw, DeliveryStreamARN: inv.streamARN.raw, SourceKinesisStreamARN: inv.sourceKinesis.raw}
+	b := &st.inv
+	*b = Batch{InvocationID: inv.invocationID.raw, DeliveryStreamARN: inv.streamARN.raw, SourceKinesisStreamARN: inv.sourceKinesis.raw}
 	st.batch = slices.Grow(st.batch[:0], len(inv.records))[:len(inv.records)]
 	for k := range inv.records {
 		st.batch[k] = Record{in: &inv.records[k]}
 	}
 	b.Records = st.batch
-	w := jsonResponse{conv: &st.conv}
+	w := &st.resp
+	*w = jsonResponse{conv: &st.conv}
 	if estimate := min(len(payload)+len(payload)/8+4096, MaxResponseBytes+4096); h.ReuseResponse {
 		w.out = slices.Grow(st.out[:0], estimate)
-		defer func() { st.out = w.out[:0] }()
+		defer func() { st.out = w.out[:0]; w.out = nil }()
 	} else {
 		w.out = make([]byte, 0, estimate)
+		defer func() { w.out = nil }()
 	}
 	w.out = append(w.out, responseHead...)
-	stats, err := h.convert(ctx, st, &b, &w)
+	stats, err := h.convert(ctx, st, b, w)
 	if err != nil {
 		return nil, stats, nil, err
 	}
@@ -116,8 +119,10 @@ func (h *Handler) summarize(ctx context.Context, inv *obs.Invocation, span trace
 	inv.Count(obs.Dropped, stats.Dropped, obs.Reason(obs.ReasonDropType))
 	inv.Count(obs.Reingested, stats.Reingested)
 	inv.Count(obs.Failed, stats.Failed, obs.Reason(obs.ReasonPoison))
-	inv.Count(obs.Retried, stats.Retried, obs.Destination("firehose"))
-	inv.Count(obs.Written, stats.Written, obs.Destination("firehose"))
+	if stats.Reingested > 0 { // the dimensioned counts of re-ingestion exist only when there was one
+		inv.Count(obs.Retried, stats.Retried, obs.Destination("firehose"))
+		inv.Count(obs.Written, stats.Written, obs.Destination("firehose"))
+	}
 	if err == nil {
 		inv.Set("bytes_out", bytesOut)
 		inv.Set("invocation_id", string(invocationID))

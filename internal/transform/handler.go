@@ -72,6 +72,8 @@ type state struct {
 	out     []byte
 	recs    []inRecord
 	batch   []Record // the core's view of recs
+	inv     Batch        // the raw path's batch, kept so that it is not allocated per invocation
+	resp    jsonResponse // the raw path's response writer, likewise
 	decoded []byte
 	row     []byte
 	b64     []byte
