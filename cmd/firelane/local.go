@@ -46,13 +46,14 @@ func runLocal(args []string) error {
 		}
 		inputs = m
 	}
-	var reg *schema.Registry
-	var err error
-	if *schemas != "" {
-		reg, err = schema.LoadDir(*schemas)
-	} else {
-		reg, err = schema.FromEnv()
+	cfg, err := schema.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
 	}
+	if *schemas != "" {
+		cfg.Dir = *schemas
+	}
+	reg, err := schema.Open(cfg)
 	if err != nil {
 		return err
 	}

@@ -126,3 +126,14 @@ func failedRecord(raw []byte, a schema.Attrs, reasons []event.Reason, now time.T
 	_ = enc.Encode(f) // a Failed of strings and bytes always encodes
 	return b.Bytes()
 }
+
+// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

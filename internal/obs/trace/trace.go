@@ -16,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -89,32 +88,40 @@ func Start(ctx context.Context, name string) (context.Context, Span) {
 // "lite" or "off".
 const EnvMode = "FIRELANE_TRACING"
 
+// EnvDaemonAddress is the environment variable that Lambda sets to the X-Ray daemon's address.
+const EnvDaemonAddress = "AWS_XRAY_DAEMON_ADDRESS"
+
+// daemonAddress is the X-Ray daemon's address, 127.0.0.1:2000 (the daemon's default) when unset.
+func daemonAddress(getenv func(string) string) string {
+	if addr := strings.TrimSpace(getenv(EnvDaemonAddress)); addr != "" {
+		return addr
+	}
+	return "127.0.0.1:2000"
+}
+
 // FromEnv returns the tracer the environment calls for, and why it chose it. With
 // FIRELANE_TRACING unset or "auto", that is X-Ray when the function runs in Lambda
 // (AWS_LAMBDA_FUNCTION_NAME) with an X-Ray daemon address (AWS_XRAY_DAEMON_ADDRESS) and X-Ray is
 // not disabled (AWS_XRAY_SDK_DISABLED=true), and the no-op tracer otherwise; "xray" forces X-Ray,
 // "lite" forces the [Lite] tracer, and "off" the no-op tracer. X-Ray means the X-Ray SDK, or
 // [Lite] in a binary built with -tags noxray. log receives the tracer's own messages (warnings and
-// errors at warn, the rest at debug).
-func FromEnv(log *slog.Logger) (Tracer, string) {
-	mode := strings.ToLower(strings.TrimSpace(os.Getenv(EnvMode)))
+// errors at warn, the rest at debug). getenv reads the settings: os.Getenv in a function's main,
+// which reads the environment once at init.
+func FromEnv(getenv func(string) string, log *slog.Logger) (Tracer, string) {
+	mode := strings.ToLower(strings.TrimSpace(getenv(EnvMode)))
 	switch mode {
 	case "off":
 		return Noop{}, EnvMode + "=off"
 	case "", "auto":
-		if strings.EqualFold(os.Getenv("AWS_XRAY_SDK_DISABLED"), "true") {
+		if strings.EqualFold(getenv("AWS_XRAY_SDK_DISABLED"), "true") {
 			return Noop{}, "AWS_XRAY_SDK_DISABLED=true"
 		}
-		if os.Getenv("AWS_LAMBDA_FUNCTION_NAME") == "" || os.Getenv("AWS_XRAY_DAEMON_ADDRESS") == "" {
+		if getenv("AWS_LAMBDA_FUNCTION_NAME") == "" || getenv(EnvDaemonAddress) == "" {
 			return Noop{}, "not in Lambda with an X-Ray daemon"
 		}
 	case "xray":
 	case "lite":
-		addr := os.Getenv("AWS_XRAY_DAEMON_ADDRESS")
-		if addr == "" {
-			addr = "127.0.0.1:2000"
-		}
-		t, err := NewLite(addr, log)
+		t, err := NewLite(daemonAddress(getenv), log)
 		if err != nil {
 			return Noop{}, err.Error()
 		}
@@ -122,7 +129,7 @@ func FromEnv(log *slog.Logger) (Tracer, string) {
 	default:
 		return Noop{}, fmt.Sprintf("%s=%q is not auto, xray or off", EnvMode, mode)
 	}
-	t, err := NewXRay(log)
+	t, err := NewXRay(daemonAddress(getenv), log)
 	if err != nil {
 		return Noop{}, err.Error()
 	}

@@ -64,12 +64,9 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(EnvMode, tt.mode)
-			t.Setenv("AWS_XRAY_SDK_DISABLED", tt.disabled)
-			t.Setenv("AWS_LAMBDA_FUNCTION_NAME", tt.function)
-			t.Setenv("AWS_XRAY_DAEMON_ADDRESS", tt.daemon)
+			env := map[string]string{EnvMode: tt.mode, "AWS_XRAY_SDK_DISABLED": tt.disabled, "AWS_LAMBDA_FUNCTION_NAME": tt.function, EnvDaemonAddress: tt.daemon}
 			var buf bytes.Buffer
-			tr, why := FromEnv(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			tr, why := FromEnv(func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			_, isNoop := tr.(Noop)
 			if isNoop == tt.wantXRay {
 				t.Errorf("got %T (%s), want X-Ray %v", tr, why, tt.wantXRay)

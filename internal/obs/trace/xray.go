@@ -21,13 +21,14 @@ const XRayBuiltIn = true
 // NewXRay configures the X-Ray SDK and returns a tracer over it. The SDK's messages go to log;
 // a missing segment is ignored (unless AWS_XRAY_CONTEXT_MISSING, which Lambda sets to
 // LOG_ERROR, says otherwise), so a span started outside an invocation records nothing. Call it
-// once, at init: the SDK's logger and configuration are global.
-func NewXRay(log *slog.Logger) (Tracer, error) {
+// once, at init: the SDK's logger and configuration are global. The SDK sends to the daemon at
+// addr.
+func NewXRay(addr string, log *slog.Logger) (Tracer, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	xray.SetLogger(xrayLogger{log})
-	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
+	if err := xray.Configure(xray.Config{DaemonAddr: addr, ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
 		return nil, fmt.Errorf("configure X-Ray: %w", err)
 	}
 	return XRay{}, nil

@@ -19,7 +19,7 @@ func TestXRayInInvocation(t *testing.T) {
 	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
 	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
 	var logs bytes.Buffer
-	tr, err := NewXRay(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestXRaySilentOutsideInvocation(t *testing.T) {
 	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
 	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
 	var logs bytes.Buffer
-	tr, err := NewXRay(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
