@@ -270,3 +270,37 @@ func SAMEnvironment(spec Spec, overrides map[string]string, lookup func(string) 
 	slices.Sort(ignored)
 	return env, ignored
 }
+
+// GOARCH returns the GOARCH of the template's function id: arm64 or amd64 from its Architectures
+// (else Globals.Function's), amd64 when neither sets one, as Lambda defaults to x86_64
+// (https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html). Intrinsics resolve with
+// the parameters' defaults, since a makefile build is given no parameter values.
+func GOARCH(tpl cfn.Template, id string) (string, error) {
+	res, ok := tpl.Resource(id)
+	if !ok || res["Type"] != "AWS::Serverless::Function" {
+		return "", fmt.Errorf("%s: %w", id, ErrNoFunction)
+	}
+	v := cfn.Path(res, "Properties", "Architectures")
+	if v == nil {
+		v = cfn.Path(tpl, "Globals", "Function", "Architectures")
+	}
+	if v == nil {
+		return "amd64", nil
+	}
+	r, err := cfn.NewEvaluator(tpl, "firelane", nil).Resolve(v)
+	if err != nil {
+		return "", fmt.Errorf("%s Architectures: %w", id, err)
+	}
+	list, ok := r.([]any)
+	if !ok || len(list) != 1 {
+		return "", fmt.Errorf("%s Architectures: got %v, want a list of one architecture", id, v)
+	}
+	switch a := cfn.Scalar(list[0]); a {
+	case "arm64":
+		return "arm64", nil
+	case "x86_64":
+		return "amd64", nil
+	default:
+		return "", fmt.Errorf("%s Architectures: %q is neither x86_64 nor arm64", id, a)
+	}
+}

@@ -264,3 +264,33 @@ func TestShippedEnvVars(t *testing.T) {
 		}
 	}
 }
+
+func TestGOARCH(t *testing.T) {
+	tests := []struct {
+		name, template, want string
+		wantErr              bool
+	}{
+		{"the function's own", "Globals: {Function: {Architectures: [x86_64]}}\nResources: {F: {Type: AWS::Serverless::Function, Properties: {Architectures: [arm64]}}}", "arm64", false},
+		{"from Globals", "Globals: {Function: {Architectures: [x86_64]}}\nResources: {F: {Type: AWS::Serverless::Function}}", "amd64", false},
+		{"Lambda's default", "Resources: {F: {Type: AWS::Serverless::Function}}", "amd64", false},
+		{"a parameter's default", "Parameters: {A: {Type: String, Default: arm64}}\nResources: {F: {Type: AWS::Serverless::Function, Properties: {Architectures: [!Ref A]}}}", "arm64", false},
+		{"an unknown architecture", "Resources: {F: {Type: AWS::Serverless::Function, Properties: {Architectures: [sparc]}}}", "", true},
+		{"two architectures", "Resources: {F: {Type: AWS::Serverless::Function, Properties: {Architectures: [arm64, x86_64]}}}", "", true},
+		{"not a function", "Resources: {F: {Type: AWS::SQS::Queue}}", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl, err := cfn.Parse([]byte(tc.template))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := GOARCH(tpl, "F")
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("got %q, %v, want %q (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	if got, err := GOARCH(loadRepoTemplate(t), "IngestFunction"); err != nil || got != "arm64" {
+		t.Errorf("template.yaml's IngestFunction: got %q, %v, want arm64", got, err)
+	}
+}
