@@ -1,5 +1,7 @@
 package event
 
+import "strings"
+
 // DataSchemaVersion returns the major version that a dataschema value selects. CloudEvents 1.0
 // defines dataschema as an absolute URI
 // (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md#dataschema); firelane
@@ -16,11 +18,11 @@ package event
 // allocate: the validators call it for every event.
 func DataSchemaVersion(dataschema string) int {
 	s := dataschema
-	for i := 0; i < len(s); i++ {
-		if s[i] == '?' || s[i] == '#' {
-			s = s[:i]
-			break
-		}
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i]
 	}
 	if len(s) > len(".json") && s[len(s)-len(".json"):] == ".json" {
 		s = s[:len(s)-len(".json")]
