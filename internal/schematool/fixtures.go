@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ func stableID(s string) string {
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
+// idSeed is what a sample's identifiers derive from: TYPE/vN, so that they do not change with the
+// form of dataschema.
+func idSeed(k schema.Key) string { return k.Type + "/v" + strconv.Itoa(k.Version) }
+
 // rawExamples returns the examples (or counter-examples, under keyword) of a schema as their own
 // compact JSON text, keeping the author's member order.
 func rawExamples(src []byte, keyword string) ([]json.RawMessage, error) {
@@ -94,7 +99,7 @@ func rawExamples(src []byte, keyword string) ([]json.RawMessage, error) {
 // kind is "invalid") of key's schema.
 func eventText(k schema.Key, kind string, i int, data json.RawMessage) []byte {
 	ev := event.CloudEvent{
-		SpecVersion: event.SpecVersion, ID: stableID(fmt.Sprintf("%s/%s/%d", DataSchema(k), kind, i)),
+		SpecVersion: event.SpecVersion, ID: stableID(fmt.Sprintf("%s/%s/%d", idSeed(k), kind, i)),
 		Source: sampleSource, Type: k.Type, Time: event.FormatTime(sampleEventTime.Add(-time.Duration(i) * time.Second)),
 		DataSchema: DataSchema(k), DataContentType: "application/json", Data: data,
 	}
@@ -105,7 +110,7 @@ func eventText(k schema.Key, kind string, i int, data json.RawMessage) []byte {
 // sampleEvent returns the i-th example of key as a decoded event, as the registry validates it.
 func sampleEvent(k schema.Key, i int, data any) any {
 	return map[string]any{
-		"specversion": event.SpecVersion, "id": stableID(fmt.Sprintf("%s/valid/%d", DataSchema(k), i)),
+		"specversion": event.SpecVersion, "id": stableID(fmt.Sprintf("%s/valid/%d", idSeed(k), i)),
 		"source": sampleSource, "type": k.Type, "dataschema": DataSchema(k), "datacontenttype": "application/json", "data": data,
 	}
 }
@@ -230,7 +235,7 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 		for i, d := range data {
 			evs[i] = string(eventText(k, kind, i, d))
 		}
-		req := sampleRequest(stableID(DataSchema(k)+"/request/"+kind), "["+strings.Join(evs, ",")+"]")
+		req := sampleRequest(stableID(idSeed(k)+"/request/"+kind), "["+strings.Join(evs, ",")+"]")
 		return marshalSample(req)
 	}
 	b, err := request("valid", valid)
@@ -246,11 +251,11 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 	}
 
 	sc := event.ServerContext{
-		ReceivedAt: event.FormatTime(sampleReceived), RequestID: stableID(DataSchema(k) + "/request/valid"),
+		ReceivedAt: event.FormatTime(sampleReceived), RequestID: stableID(idSeed(k) + "/request/valid"),
 		SourceIP: sampleSourceIP, UserAgent: sampleUserAgent, APIKeyID: sampleAPIKeyID, Stage: "prod",
 	}
 	var kin events.KinesisEvent
-	fh := directPutEvent{InvocationID: stableID(DataSchema(k) + "/invocation"), DeliveryStreamArn: sampleDelivery, Region: "us-east-1"}
+	fh := directPutEvent{InvocationID: stableID(idSeed(k) + "/invocation"), DeliveryStreamArn: sampleDelivery, Region: "us-east-1"}
 	chain := []enrich.Enricher{enrich.Timestamps{Now: func() time.Time { return sampleProcessed }}, enrich.Identity{}, enrich.SchemaInfo{}, enrich.Privacy{Key: []byte(pipeline.LocalPIIKey)}}
 	for i, d := range valid {
 		raw := eventText(k, "valid", i, d)
