@@ -60,7 +60,7 @@ func build(ctx context.Context, getenv func(string) string) (*enrich.Handler, er
 	if err != nil {
 		return nil, err
 	}
-	key, err := enrich.LoadKey(ctx, cfg, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
+	key, err := setup.LoadKey(ctx, setup.KeySource{SecretID: cfg.KeySecretID, ParameterName: cfg.KeyParameterName}, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		return nil, err
 	}

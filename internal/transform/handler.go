@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/firelane/firelane/internal/awsbatch"
 )
 
@@ -20,11 +18,12 @@ import (
 // and so does the handler, counting every byte of the response.
 const MaxResponseBytes = 6_000_000
 
-// Results of a transformed record, as Firehose spells them.
+// Results of a transformed record, as Firehose spells them (the adapter's test checks them against
+// aws-lambda-go's events.KinesisFirehoseTransformedState constants).
 const (
-	ResultOk               = events.KinesisFirehoseTransformedStateOk
-	ResultDropped          = events.KinesisFirehoseTransformedStateDropped
-	ResultProcessingFailed = events.KinesisFirehoseTransformedStateProcessingFailed
+	ResultOk               = "Ok"
+	ResultDropped          = "Dropped"
+	ResultProcessingFailed = "ProcessingFailed"
 )
 
 // ErrOverflow reports an invocation whose converted records do not fit in one response and whose
@@ -71,7 +70,7 @@ type state struct {
 	conv    converter
 	out     []byte
 	recs    []inRecord
-	batch   []Record // the core's view of recs
+	batch   []Record     // the core's view of recs
 	inv     Batch        // the raw path's batch, kept so that it is not allocated per invocation
 	resp    jsonResponse // the raw path's response writer, likewise
 	decoded []byte
