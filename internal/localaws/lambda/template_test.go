@@ -52,7 +52,7 @@ func TestSpecsOfTemplate(t *testing.T) {
 			"STREAM_NAME": "firelane-events", "FAILED_DELIVERY_STREAM_NAME": "firelane-failed-events", "LOG_LEVEL": "info",
 		}},
 		{"enrich in stack firelane", "EnrichFunction", false, nil, "firelane-enrich", "firelane-enrich", map[string]string{
-			"DELIVERY_STREAM_NAME": "firelane-events", "PII_KEY_SECRET_ID": "firelane/pii-hash-key",
+			"DELIVERY_STREAM_NAME": "firelane-events", "PII_KEY_SECRET_ID": "firelane/pii-hash-key-local",
 		}},
 	}
 	for _, tc := range tests {
