@@ -220,22 +220,23 @@ func TestBudget(t *testing.T) {
 // deadline cuts off must not replace the throttling code, which tells the client to slow down and
 // retry soon, with a bare call failure.
 func TestThrottledToTheDeadline(t *testing.T) {
+	calls := 0
 	api := &fakeKinesis{put: func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
-		if len(in.Records) == 0 {
-			return nil, errors.New("empty call")
-		}
-		if string(in.Records[0].Data) == "slow" {
-			// The second attempt hangs until the budget's context ends, as a stalled call does.
+		calls++
+		if calls > 1 {
+			// The next attempt hangs until the budget's context ends, as a stalled call does.
 			<-ctx.Done()
 			return nil, fmt.Errorf("put records: %w", ctx.Err())
 		}
-		in.Records[0].Data = []byte("slow")
 		return answer(in, func(int, types.PutRecordsRequestEntry) string { return "ProvisionedThroughputExceededException" }), nil
 	}}
 	w, _ := NewKinesisWriter(api, "s", Retry{MaxAttempts: 8, BaseDelay: time.Microsecond, MaxDelay: time.Microsecond, Margin: time.Millisecond})
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	res := w.Write(ctx, []Record{{Data: []byte("a"), PartitionKey: "k"}})
+	if calls != 2 {
+		t.Fatalf("got %d calls, want 2 (the second cut off by the deadline)", calls)
+	}
 	if res[0].OK || res[0].ErrorCode != "ProvisionedThroughputExceededException" {
 		t.Errorf("got %+v, want the throttling code kept", res[0])
 	}
