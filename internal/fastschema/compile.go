@@ -140,8 +140,8 @@ func (c *Compiler) Compile(u string) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	b2 := &builder{c: c, nodes: map[nodeKey]*node{}}
-	root, err := b2.node(t.doc, t.res)
+	bld := &builder{c: c, nodes: map[nodeKey]*node{}}
+	root, err := bld.node(t.doc, t.res)
 	if err != nil {
 		return nil, err
 	}

@@ -319,7 +319,8 @@ func (d *document) byURL(u string) (*resource, error) {
 // [Compiler.AddResource] or, when a reference names a URL that was not added, loaded with
 // LoadURL. It reads every document as jsonschema/v5 does with draft 2020-12 as the default draft,
 // formats asserted (the checkers of [jsonschema.Formats]), content keywords not asserted and no
-// keyword extensions, which is how internal/schema configures it.
+// keyword extensions, which is how internal/schema configures it. A Compiler is not safe for
+// concurrent use; the [Schema] values it returns are.
 type Compiler struct {
 	// LoadURL returns the document at an absolute URL that was not added. Nil loads nothing: a
 	// reference to such a URL is an error, as with a loader that refuses the network.
