@@ -87,22 +87,35 @@ func Load(fsys fs.FS) (*Registry, error) {
 		return nil, fmt.Errorf("%s: %w", EnvelopeFile, err)
 	}
 	r.envelope = env
-	if err := r.buildFast(); err != nil {
+	if err := r.buildFast(c, envelope); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// buildFast compiles the fast validator from the v5 schemas, chooses it (see [ValidatorFast]), and
-// logs once which schemas fall back to v5.
-func (r *Registry) buildFast() error {
-	env, err := fastschema.Compile(r.envelope)
+// buildFast compiles the fast validator from the schema documents (the envelope's text and every
+// entry's Source, under the URLs c compiled them from, loading through c's LoadURL), chooses it
+// (see [ValidatorFast]), and logs once which schemas fall back to v5.
+func (r *Registry) buildFast(c *jsonschema.Compiler, envelope []byte) error {
+	fc := fastschema.NewCompiler()
+	fc.LoadURL = c.LoadURL
+	keys := r.Keys()
+	err := fc.AddResource("firelane:///"+EnvelopeFile, envelope)
+	for _, k := range keys {
+		if err == nil {
+			err = fc.AddResource("firelane:///"+r.entries[k].Path, r.entries[k].Source)
+		}
+	}
+	var env *fastschema.Schema
+	if err == nil {
+		env, err = fc.Compile("firelane:///" + EnvelopeFile)
+	}
 	if err == nil {
 		var events *fastschema.Events
 		if events, err = fastschema.NewEvents(env); err == nil {
-			for _, k := range r.Keys() {
+			for _, k := range keys {
 				e := r.entries[k]
-				s, derr := fastschema.Compile(e.schema)
+				s, derr := fc.Compile("firelane:///" + e.Path)
 				if derr != nil {
 					r.fastDeclined = append(r.fastDeclined, e.Path+": "+derr.Error())
 					s = nil
