@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,8 @@ type converter struct {
 	keyBuf  []byte
 	members []member
 	safe    map[string]string // raw event type -> safe partition value, a small cache
+	// textColumns are the columns written as JSON strings of their text (Handler.TextColumns).
+	textColumns []string
 
 	eventHour, receivedHour hourCache
 }
@@ -199,11 +202,11 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 		dst = append(dst, ',', '"')
 		dst = append(dst, m.key...)
 		dst = append(dst, '"', ':')
-		dst = append(dst, m.val...)
+		dst = c.appendValue(dst, m.key, m.val)
 	}
 	dst = append(dst, `,"data":`...)
 	if ce.data != nil {
-		dst = append(dst, ce.data...)
+		dst = c.appendValue(dst, []byte("data"), ce.data)
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -220,6 +223,36 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	keys = Keys{EventType: c.safeType(typ), EventVersion: version, Received: received}
 	return dst, keys, typ, nil
 }
+
+// appendValue appends the raw JSON value of the column named key: as it is, or, for one of the
+// text columns and a value other than null, as a JSON string holding its text byte for byte. A raw
+// value holds control characters only as whitespace between tokens, and quotes and backslashes
+// only inside its strings; escaping those three keeps the string valid.
+func (c *converter) appendValue(dst, key, val []byte) []byte {
+	if len(c.textColumns) == 0 || string(val) == "null" || !slices.Contains(c.textColumns, string(key)) {
+		return append(dst, val...)
+	}
+	dst = append(dst, '"')
+	for _, b := range val {
+		switch {
+		case b == '"' || b == '\\':
+			dst = append(dst, '\\', b)
+		case b == '\n':
+			dst = append(dst, '\\', 'n')
+		case b == '\r':
+			dst = append(dst, '\\', 'r')
+		case b == '\t':
+			dst = append(dst, '\\', 't')
+		case b < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
 
 // fixUTF8 appends b to dst with every byte that is not part of valid UTF-8 replaced by U+FFFD.
 func fixUTF8(dst, b []byte) []byte {
