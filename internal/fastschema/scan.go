@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"unicode/utf8"
 
-	"github.com/firelane/firelane/internal/jsontext"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // maxDepth is encoding/json's nesting limit: text nested deeper is not JSON to it, so it is not
@@ -108,7 +108,7 @@ func scanString(raw []byte, i int) (end int, plain bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
-				if i+4 >= len(raw) || !jsontext.IsHex(raw[i+1]) || !jsontext.IsHex(raw[i+2]) || !jsontext.IsHex(raw[i+3]) || !jsontext.IsHex(raw[i+4]) {
+				if i+4 >= len(raw) || !jsonbytes.IsHex(raw[i+1]) || !jsonbytes.IsHex(raw[i+2]) || !jsonbytes.IsHex(raw[i+3]) || !jsonbytes.IsHex(raw[i+4]) {
 					return -1, false
 				}
 				i += 5
@@ -132,7 +132,7 @@ func scanString(raw []byte, i int) (end int, plain bool) {
 
 // unquoteAppend appends the decoded contents of the well-formed string token s (quotes included)
 // to dst exactly as encoding/json decodes it.
-func unquoteAppend(dst, s []byte) []byte { return jsontext.AppendUnescaped(dst, s[1:len(s)-1]) }
+func unquoteAppend(dst, s []byte) []byte { return jsonbytes.AppendUnescaped(dst, s[1:len(s)-1]) }
 
 // skipValue returns the end of the well-formed JSON value that starts at i (after any space), or -1
 // when the text there is not JSON or nests deeper than maxDepth. depth counts the containers that

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 
-	"github.com/firelane/firelane/internal/jsontext"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // The scanner below validates and slices JSON without building values: the transform copies an
@@ -85,7 +85,7 @@ func scanString(s []byte, i int) (end int, str jsonString, high bool, err error)
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(s) || !jsontext.IsHex(s[i+2]) || !jsontext.IsHex(s[i+3]) || !jsontext.IsHex(s[i+4]) || !jsontext.IsHex(s[i+5]) {
+				if i+6 > len(s) || !jsonbytes.IsHex(s[i+2]) || !jsonbytes.IsHex(s[i+3]) || !jsonbytes.IsHex(s[i+4]) || !jsonbytes.IsHex(s[i+5]) {
 					return 0, str, high, synErr("invalid \\u escape", i)
 				}
 				i += 6
@@ -142,7 +142,7 @@ var plainByte = func() (t [256]bool) {
 
 // unescape appends the value of a string token's body to dst, with invalid UTF-8 and unpaired
 // surrogates replaced by U+FFFD as encoding/json does.
-func unescape(dst, raw []byte) []byte { return jsontext.AppendUnescaped(dst, raw) }
+func unescape(dst, raw []byte) []byte { return jsonbytes.AppendUnescaped(dst, raw) }
 
 // skipValue validates the JSON value that starts at s[i] (no leading space) and returns the index
 // after it. high reports whether a string in the value holds non-ASCII bytes.
