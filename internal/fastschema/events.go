@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // Verdict is the fast path's answer for one event.
@@ -172,7 +173,7 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 		if _, plain := scanString(raw, vstart); plain {
 			env.attr[k] = raw[vstart+1 : vend-1]
 		} else {
-			env.buf[k] = unquoteAppend(env.buf[k][:0], raw[vstart:vend])
+			env.buf[k] = jsonbytes.AppendUnescaped(env.buf[k][:0], raw[vstart+1:vend-1])
 			env.attr[k] = env.buf[k]
 		}
 	}
@@ -207,7 +208,7 @@ func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
 
 func (e *Events) validate(st *state) Verdict {
 	raw, env, root := st.raw, &st.env, e.envelope.root
-	i := skipSpace(raw, 0)
+	i := jsonbytes.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' || !root.allows(tObject) {
 		return Invalid
 	}
@@ -221,7 +222,7 @@ func (e *Events) validate(st *state) Verdict {
 	if root.inPlace {
 		ok = st.applicators(root, i, 0) && ok
 	}
-	if !ok || st.bad || st.panicked || skipSpace(raw, end) != len(raw) {
+	if !ok || st.bad || st.panicked || jsonbytes.SkipSpace(raw, end) != len(raw) {
 		return Invalid
 	}
 	typ := env.attr[attrType]

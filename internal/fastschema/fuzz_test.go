@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // checkSchemaAgreement compiles a generated schema with v5 and the fast path and reports any
@@ -136,7 +137,7 @@ func TestNestingLimit(t *testing.T) {
 				}
 				text := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
 				want, _ := v5Valid(s5, text)
-				if want != (depth <= maxDepth) {
+				if want != (depth <= jsonbytes.MaxDepth) {
 					t.Fatalf("v5 says valid=%v at depth %d", want, depth)
 				}
 				if got := fast.Validate(text); got != want {
