@@ -31,12 +31,6 @@ func (v Verdict) String() string {
 	return "undecided"
 }
 
-// Attrs are the string envelope attributes of an event, as encoding/json decodes them; an
-// attribute that is absent or not a string is empty.
-type Attrs struct {
-	ID, Type, Source, Subject, DataSchema string
-}
-
 // Events validates CloudEvents the way the edge does: the envelope against one schema, then data
 // against the schema that the event's type and the major version of its dataschema select (see
 // [event.MajorVersion]). It is safe for concurrent use once built.
@@ -182,7 +176,7 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 // Validate decides whether one event, as JSON text, is valid. When attrs is not nil, it receives
 // the event's string attributes (one allocation holds them all); otherwise Validate does not
 // allocate on valid events once warm.
-func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
+func (e *Events) Validate(raw []byte, attrs *event.Attrs) Verdict {
 	st := getState(raw)
 	defer putState(st)
 	env := &st.env
@@ -201,7 +195,7 @@ func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
 			all = append(all, env.attr[k]...)
 			out[k] = view(all[off:])
 		}
-		*attrs = Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
+		*attrs = event.Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
 	}
 	return v
 }

@@ -96,7 +96,7 @@ func FuzzEvents(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var a Attrs
+		var a event.Attrs
 		got := workloadEvents.Validate(raw, &a)
 		want, _ := workloadRef.valid(raw)
 		if (got == Valid) != want || got == Undecided {
@@ -108,7 +108,7 @@ func FuzzEvents(f *testing.F) {
 		v, _ := decodeUseNumber(raw)
 		m := v.(map[string]any)
 		str := func(k string) string { s, _ := m[k].(string); return s }
-		wantAttrs := Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
+		wantAttrs := event.Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
 		if a != wantAttrs {
 			t.Fatalf("event %q: attributes %+v, want %+v", raw, a, wantAttrs)
 		}

@@ -194,7 +194,7 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	received = received.UTC()
 	version := 1
 	if ce.dataSchema.set {
-		version = majorVersion(c.text(ce.dataSchema))
+		version = event.MajorVersion(c.text(ce.dataSchema))
 	}
 	if !hasTime {
 		eventTime = received
@@ -549,22 +549,6 @@ func (c *converter) addMember(key []byte, esc bool, val []byte) {
 		}
 	}
 	c.members = append(c.members, member{key: key, val: val})
-}
-
-// majorVersion is [event.MajorVersion] over bytes.
-func majorVersion(ds []byte) int {
-	i := bytes.LastIndex(ds, []byte("/v"))
-	if i < 0 || i+2 == len(ds) || len(ds)-i > 11 {
-		return 1
-	}
-	n := 0
-	for _, c := range ds[i+2:] {
-		if c < '0' || c > '9' {
-			return 1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // Convert turns one delivery-stream record (an enriched record, an ingest record or a bare
