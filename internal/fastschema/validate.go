@@ -536,19 +536,14 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if !plain && !kept {
 				st.karena = st.karena[:mark]
 			}
-			i = jsonbytes.SkipSpace(raw, end)
-			if i >= len(raw) {
+			next, closed, err := jsonbytes.AfterValue(raw, end, '}')
+			if err != nil {
 				return st.fail()
 			}
-			if raw[i] == ',' {
-				i = jsonbytes.SkipSpace(raw, i+1)
+			if i = next; !closed {
 				continue
 			}
-			if raw[i] == '}' {
-				i++
-				break
-			}
-			return st.fail()
+			break
 		}
 	}
 	seen := func(k int) bool { return st.bits[bitBase+k/64]&(1<<(k%64)) != 0 }
@@ -733,19 +728,14 @@ func (st *state) array(n *node, i, depth int) (int, bool) {
 				return st.fail()
 			}
 			count++
-			i = jsonbytes.SkipSpace(raw, end)
-			if i >= len(raw) {
+			next, closed, err := jsonbytes.AfterValue(raw, end, ']')
+			if err != nil {
 				return st.fail()
 			}
-			if raw[i] == ',' {
-				i = jsonbytes.SkipSpace(raw, i+1)
+			if i = next; !closed {
 				continue
 			}
-			if raw[i] == ']' {
-				i++
-				break
-			}
-			return st.fail()
+			break
 		}
 	}
 	if n.minItems >= 0 && count < n.minItems || n.maxItems >= 0 && count > n.maxItems {

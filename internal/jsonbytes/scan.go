@@ -210,16 +210,11 @@ func SkipValue(b []byte, i, depth int) (end int, f Flags, err error) {
 				depth--
 			} else {
 				stack = append(stack, closer)
-				if c == '{' {
-					var kf Flags
-					if i, kf, err = skipKey(b, i); err != nil {
-						return -1, 0, err
-					}
-					f |= kf
+				var kf Flags
+				if i, kf, err = startMember(b, i, closer); err != nil {
+					return -1, 0, err
 				}
-				if i >= len(b) {
-					return -1, 0, syntaxErr("unexpected end of input", i)
-				}
+				f |= kf
 				continue
 			}
 		} else {
@@ -234,48 +229,63 @@ func SkipValue(b []byte, i, depth int) (end int, f Flags, err error) {
 			if len(stack) == 0 {
 				return i, f, nil
 			}
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return -1, 0, syntaxErr("unexpected end of input", i)
-			}
 			closer := stack[len(stack)-1]
-			if b[i] == ',' {
-				i = SkipSpace(b, i+1)
-				if closer == '}' {
-					var kf Flags
-					if i, kf, err = skipKey(b, i); err != nil {
-						return -1, 0, err
-					}
-					f |= kf
+			var closed bool
+			if i, closed, err = AfterValue(b, i, closer); err != nil {
+				return -1, 0, err
+			}
+			if !closed {
+				var kf Flags
+				if i, kf, err = startMember(b, i, closer); err != nil {
+					return -1, 0, err
 				}
-				if i >= len(b) {
-					return -1, 0, syntaxErr("unexpected end of input", i)
-				}
+				f |= kf
 				break
 			}
-			if b[i] != closer {
-				return -1, 0, syntaxErr("expected comma or end of container", i)
-			}
-			i++
 			stack = stack[:len(stack)-1]
 			depth--
 		}
 	}
 }
 
-// skipKey skips a member name and its colon, returning the start of the member's value.
-func skipKey(b []byte, i int) (int, Flags, error) {
-	if i >= len(b) || b[i] != '"' {
-		return -1, 0, syntaxErr("expected object key", i)
+// AfterValue reads what follows a member or an item that ends before b[i] in a container that
+// closer closes: a comma, after which next is where the next member or item starts (space
+// skipped), or closer, after which next is the index after it and closed is true.
+func AfterValue(b []byte, i int, closer byte) (next int, closed bool, err error) {
+	i = SkipSpace(b, i)
+	if i >= len(b) {
+		return -1, false, syntaxErr("unexpected end of input", i)
 	}
-	end, f, err := ScanString(b, i)
-	if err != nil {
-		return -1, 0, err
+	switch b[i] {
+	case ',':
+		return SkipSpace(b, i+1), false, nil
+	case closer:
+		return i + 1, true, nil
 	}
-	if end, err = colon(b, end); err != nil {
-		return -1, 0, err
+	return -1, false, syntaxErr("expected comma or end of container", i)
+}
+
+// startMember moves from the start of a member of an object (closer '}'), past its name and
+// colon, to its value, or checks that an item of an array starts at b[i].
+func startMember(b []byte, i int, closer byte) (int, Flags, error) {
+	var f Flags
+	if closer == '}' {
+		if i >= len(b) || b[i] != '"' {
+			return -1, 0, syntaxErr("expected object key", i)
+		}
+		end, kf, err := ScanString(b, i)
+		if err != nil {
+			return -1, 0, err
+		}
+		if i, err = colon(b, end); err != nil {
+			return -1, 0, err
+		}
+		f = kf
 	}
-	return end, f, nil
+	if i >= len(b) {
+		return -1, 0, syntaxErr("unexpected end of input", i)
+	}
+	return i, f, nil
 }
 
 // colon skips the space, colon and space after a member name that ends before b[i].
