@@ -1,0 +1,152 @@
+package tests
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The import rules of docs/layout.md. Each list is the whole of what may do a thing: a package or
+// file that starts to do it must be added here, on purpose, in the same change as the doc.
+var (
+	// lambdaAllowed are the packages whose files may import aws-lambda-go's events or lambda
+	// packages: the functions' mains, the local wing that builds AWS events as the services would,
+	// the benchmarks' inputs and their do-nothing function, the schema tool that writes samples,
+	// the planner that measures the functions through their entry points, and the CLI. In the three stage packages only the adapter files listed in stageAdapters may.
+	lambdaAllowed = []string{
+		"functions/ingest", "functions/enrich", "functions/transform",
+		"internal/localaws/firehose", "internal/localaws/kinesis", "internal/localaws/pipeline",
+		"internal/bench/workload", "internal/bench/replay",
+		"internal/schematool", "internal/plan",
+		"cmd/firelane",
+	}
+	// stageAdapters are the files of each stage that know the Lambda event types: one per stage.
+	stageAdapters = map[string][]string{
+		"internal/ingest":    {"request.go"},
+		"internal/enrich":    {"kinesis_event.go"},
+		"internal/transform": {"firehose_event.go"},
+	}
+	// cores are the packages that know nothing of AWS: no SDK, no Lambda types, no local wing.
+	cores = []string{
+		"internal/event", "internal/schema", "internal/fastschema", "internal/jsonbytes", "internal/lake",
+		"internal/settings",
+	}
+	// production are the packages a deployed function is built from; none of them may import the
+	// local wing, the benchmarks or package testing.
+	production = []string{
+		"functions/", "internal/ingest", "internal/enrich", "internal/transform", "internal/event",
+		"internal/schema", "internal/fastschema", "internal/jsonbytes", "internal/lake", "internal/awsbatch",
+		"internal/obs", "internal/setup", "schemas",
+	}
+)
+
+type goFile struct {
+	dir, name string
+	imports   []string
+}
+
+// sourceFiles returns every non-test Go file of the module with its imports.
+func sourceFiles(t *testing.T) []goFile {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(self))
+	var files []goFile
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); p != root && (strings.HasPrefix(n, ".") || n == "testdata" || n == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		gf := goFile{dir: filepath.ToSlash(filepath.Dir(rel)), name: filepath.Base(p)}
+		for _, im := range f.Imports {
+			path, _ := strconv.Unquote(im.Path.Value)
+			gf.imports = append(gf.imports, path)
+		}
+		files = append(files, gf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found only %d Go files under %s", len(files), root)
+	}
+	return files
+}
+
+func under(dir string, list []string) bool {
+	for _, p := range list {
+		if dir == p || strings.HasPrefix(dir, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+const module = "github.com/firelane/firelane/"
+
+// TestImportRules enforces docs/layout.md's rules on who may import what.
+func TestImportRules(t *testing.T) {
+	adapters := map[string][]string{}
+	for _, f := range sourceFiles(t) {
+		for _, im := range f.imports {
+			lambdaTypes := im == "github.com/aws/aws-lambda-go/events" || im == "github.com/aws/aws-lambda-go/lambda"
+			sdk := strings.HasPrefix(im, "github.com/aws/aws-sdk-go-v2")
+			internal := strings.TrimPrefix(im, module)
+			switch {
+			case lambdaTypes && stageAdapters[f.dir] != nil:
+				adapters[f.dir] = append(adapters[f.dir], f.name)
+				if !slices.Contains(stageAdapters[f.dir], f.name) {
+					t.Errorf("%s/%s imports %s: in a stage only its adapter (%v) may", f.dir, f.name, im, stageAdapters[f.dir])
+				}
+			case lambdaTypes && !under(f.dir, lambdaAllowed):
+				t.Errorf("%s/%s imports %s: only %v may", f.dir, f.name, im, lambdaAllowed)
+			}
+			if under(f.dir, cores) {
+				if sdk || strings.HasPrefix(im, "github.com/aws/aws-lambda-go") {
+					t.Errorf("%s/%s imports %s: a core knows nothing of AWS", f.dir, f.name, im)
+				}
+				if strings.HasPrefix(im, module) && !under(internal, cores) && internal != "schemas" {
+					t.Errorf("%s/%s imports %s: a core imports only other cores", f.dir, f.name, im)
+				}
+			}
+			if stageAdapters[f.dir] != nil && !slices.Contains(stageAdapters[f.dir], f.name) && sdk {
+				t.Errorf("%s/%s imports %s: a stage's core reaches AWS only through internal/awsbatch", f.dir, f.name, im)
+			}
+			if under(f.dir, production) {
+				if strings.HasPrefix(internal, "internal/localaws") || strings.HasPrefix(internal, "internal/bench") || internal == "internal/schematool" {
+					t.Errorf("%s/%s imports %s: production code never imports the local wing, the benchmarks or the schema tool", f.dir, f.name, im)
+				}
+				if im == "testing" || strings.HasPrefix(im, "testing/") {
+					t.Errorf("%s/%s imports %s: production code imports no testing package", f.dir, f.name, im)
+				}
+			}
+		}
+	}
+	for dir, want := range stageAdapters {
+		slices.Sort(adapters[dir])
+		got := slices.Compact(adapters[dir])
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: files that import the Lambda types are %v, want exactly %v", dir, got, want)
+		}
+	}
+}
