@@ -4,7 +4,9 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -147,6 +149,55 @@ func TestImportRules(t *testing.T) {
 		got := slices.Compact(adapters[dir])
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: files that import the Lambda types are %v, want exactly %v", dir, got, want)
+		}
+	}
+}
+
+// TestLayoutDoc keeps docs/layout.md true: every file its walk names exists and none is named
+// twice, and every package of the module is in its table.
+func TestLayoutDoc(t *testing.T) {
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(self))
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "layout.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	walk := text[strings.Index(text, "## One event"):]
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile("`((?:functions|internal)/[^`]+?\\.go)`").FindAllStringSubmatch(walk, -1) {
+		p := m[1]
+		if seen[p] {
+			t.Errorf("the walk names %s twice", p)
+		}
+		seen[p] = true
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("the walk names %s: %v", p, err)
+		}
+	}
+	if len(seen) < 30 {
+		t.Errorf("the walk names %d files, fewer than the path of one event", len(seen))
+	}
+	table := text[:strings.Index(text, "## One event")]
+	dirs := map[string]bool{}
+	for _, f := range sourceFiles(t) {
+		dirs[f.dir] = true
+	}
+	for dir := range dirs {
+		if dir == "." {
+			continue
+		}
+		base, name := filepath.Split(dir)
+		listed := strings.Contains(table, "`"+dir+"`")
+		for d := dir; d != "." && !listed; d = filepath.Dir(d) {
+			listed = strings.Contains(table, "`"+d+"/...`") // a package and all below it
+		}
+		// Groups are written as `internal/localaws/{kinesis,firehose,...}` or `functions/{ingest,...}`.
+		if g := regexp.MustCompile("`" + regexp.QuoteMeta(base) + `\{([^}]*)\}` + "`").FindStringSubmatch(table); g != nil && slices.Contains(strings.Split(g[1], ","), name) {
+			listed = true
+		}
+		if !listed {
+			t.Errorf("package %s is not in docs/layout.md's table", dir)
 		}
 	}
 }
