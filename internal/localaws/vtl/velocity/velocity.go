@@ -7,6 +7,8 @@ package velocity
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -38,7 +40,6 @@ var (
 	once      sync.Once
 	classpath string
 	setupErr  string
-	tmpDir    string
 )
 
 // Request is one rendering, in Render.java's request form.
@@ -98,13 +99,23 @@ func compile(t testing.TB) string {
 			}
 			cp = append(cp, paths[jar])
 		}
-		dir, err := os.MkdirTemp("", "firelane-velocity-")
+		// The classes are kept between runs, in a directory named by the source's hash.
+		src := filepath.Join(repoRoot(), "tests", "vtl", "Render.java")
+		code, err := os.ReadFile(src)
 		if err != nil {
 			setupErr = err.Error()
 			return
 		}
-		tmpDir = dir
-		src := filepath.Join(repoRoot(), "tests", "vtl", "Render.java")
+		sum := sha256.Sum256(code)
+		dir := filepath.Join(os.TempDir(), "firelane-velocity-"+hex.EncodeToString(sum[:8]))
+		if _, err := os.Stat(filepath.Join(dir, "Render.class")); err == nil {
+			classpath = strings.Join(append(cp, dir), ":")
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			setupErr = err.Error()
+			return
+		}
 		if out, err := exec.Command("javac", "-Xlint:all", "-Werror", "-d", dir, "-cp", strings.Join(cp, ":"), src).CombinedOutput(); err != nil {
 			setupErr = "javac Render.java: " + err.Error() + "\n" + string(out)
 			return
