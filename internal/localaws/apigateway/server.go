@@ -252,7 +252,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gzip-compression-decompression.html).
 	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc == "gzip" || enc == "x-gzip" {
 		if body, err = gunzip(body); err != nil {
-			s.writeGateway(w, rc, errBadBody)
+			ge := errBadBody
+			if errors.Is(err, errTooLargeBody) {
+				ge = errTooLarge
+			}
+			s.writeGateway(w, rc, ge)
 			return
 		}
 	}
@@ -275,6 +279,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// errTooLargeBody reports a gzip body that decompresses to more than [MaxPayload].
+var errTooLargeBody = errors.New("the gzip body decompresses to more than 10 MB")
+
 // gunzip decompresses at most MaxPayload bytes; a larger result is refused like a larger body.
 func gunzip(b []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(b))
@@ -286,7 +293,7 @@ func gunzip(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("gzip body: %w", err)
 	}
 	if len(out) > MaxPayload {
-		return nil, fmt.Errorf("gzip body decompresses to more than %d bytes", MaxPayload)
+		return nil, errTooLargeBody
 	}
 	return out, nil
 }

@@ -222,7 +222,10 @@ func ensureStreams(ctx context.Context, endpoint string, streams, deliveries []s
 		if err != nil {
 			return fmt.Errorf("create stream %s at %s: %w", n, endpoint, err)
 		}
-		w := kinesis.NewStreamExistsWaiter(kc, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond; o.MaxDelay = time.Second })
+		w := kinesis.NewStreamExistsWaiter(kc, func(o *kinesis.StreamExistsWaiterOptions) {
+			o.MinDelay = 100 * time.Millisecond
+			o.MaxDelay = time.Second
+		})
 		if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(n)}, 30*time.Second); err != nil {
 			return fmt.Errorf("stream %s at %s: %w", n, endpoint, err)
 		}
