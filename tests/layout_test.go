@@ -23,7 +23,7 @@ var (
 	// the planner that measures the functions through their entry points, and the CLI. In the three stage packages only the adapter files listed in stageAdapters may.
 	lambdaAllowed = []string{
 		"functions/ingest", "functions/enrich", "functions/transform",
-		"internal/localaws/firehose", "internal/localaws/kinesis", "internal/localaws/pipeline",
+		"internal/localaws/firehose", "internal/localaws/kinesis", "internal/localaws/pipeline", "internal/localaws/apigateway",
 		"internal/bench/workload", "internal/bench/replay",
 		"internal/schematool", "internal/plan",
 		"cmd/firelane",
