@@ -44,7 +44,7 @@ var (
 	production = []string{
 		"functions/", "internal/ingest", "internal/enrich", "internal/transform", "internal/event",
 		"internal/schema", "internal/fastschema", "internal/jsonbytes", "internal/lake", "internal/awsbatch",
-		"internal/obs", "internal/setup", "schemas",
+		"internal/obs", "internal/setup", "internal/settings", "internal/kpl", "schemas",
 	}
 )
 
