@@ -35,15 +35,16 @@ func Logger(stage string) *slog.Logger {
 
 var tracerOnce sync.Once
 
-// Tracer chooses the tracer once (see [trace.FromEnv]: X-Ray in Lambda with active tracing, no-op
-// elsewhere), installs it as [trace.Default] and returns it. The X-Ray SDK's own messages go to
-// log (nil: slog's default logger).
+// Tracer chooses the tracer once from the environment (see [trace.New]: the binary's tracer, the
+// X-Ray SDK or OpenTelemetry, in Lambda with active tracing, no-op elsewhere), installs it as
+// [trace.Default] and returns it. The tracer's own messages go to log (nil: slog's default
+// logger).
 func Tracer(log *slog.Logger) trace.Tracer {
 	tracerOnce.Do(func() {
 		if log == nil {
 			log = slog.Default()
 		}
-		t, why := trace.FromEnv(log)
+		t, why := trace.New(trace.SettingsFromEnv(os.Getenv), log)
 		trace.SetDefault(t)
 		log.Debug("tracing", "tracer", why)
 	})

@@ -9,6 +9,7 @@ import (
 // TestLocalRunIsUntraced checks the outside-Lambda path: the no-op tracer, so no X-Ray
 // middleware on SDK clients and nothing logged about missing segments.
 func TestLocalRunIsUntraced(t *testing.T) {
+	t.Setenv(trace.EnvMode, "")
 	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "")
 	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", "")
 	t.Setenv("AWS_REGION", "us-east-1")

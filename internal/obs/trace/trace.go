@@ -16,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -86,50 +85,96 @@ func Start(ctx context.Context, name string) (context.Context, Span) {
 }
 
 // EnvMode is the environment variable that selects the tracer: "auto" (the default), "xray",
-// "lite" or "off".
+// "otel" or "off".
 const EnvMode = "FIRELANE_TRACING"
 
-// FromEnv returns the tracer the environment calls for, and why it chose it. With
-// FIRELANE_TRACING unset or "auto", that is X-Ray when the function runs in Lambda
-// (AWS_LAMBDA_FUNCTION_NAME) with an X-Ray daemon address (AWS_XRAY_DAEMON_ADDRESS) and X-Ray is
-// not disabled (AWS_XRAY_SDK_DISABLED=true), and the no-op tracer otherwise; "xray" forces X-Ray,
-// "lite" forces the [Lite] tracer, and "off" the no-op tracer. X-Ray means the X-Ray SDK, or
-// [Lite] in a binary built with -tags noxray. log receives the tracer's own messages (warnings and
-// errors at warn, the rest at debug).
-func FromEnv(log *slog.Logger) (Tracer, string) {
-	mode := strings.ToLower(strings.TrimSpace(os.Getenv(EnvMode)))
-	switch mode {
+// Settings are what [New] needs to choose and configure a tracer. [SettingsFromEnv] fills them
+// from the environment Lambda gives a function.
+type Settings struct {
+	Mode         string // FIRELANE_TRACING: "", "auto", "xray", "otel" or "off"
+	FunctionName string // AWS_LAMBDA_FUNCTION_NAME: empty outside Lambda
+	Version      string // AWS_LAMBDA_FUNCTION_VERSION
+	Region       string // AWS_REGION: the region of X-Ray's OTLP endpoint
+	XRayDaemon   string // AWS_XRAY_DAEMON_ADDRESS: Lambda sets it when active tracing is on
+	XRayDisabled bool   // AWS_XRAY_SDK_DISABLED=true
+	OTelDisabled bool   // OTEL_SDK_DISABLED=true
+	// OTLPEndpoint is the collector's base URL (OTEL_EXPORTER_OTLP_ENDPOINT, to which /v1/traces
+	// is added) or OTLPTracesEndpoint its full traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+	// used as it is). With neither, spans go to X-Ray's OTLP endpoint in Region, SigV4-signed.
+	OTLPEndpoint       string
+	OTLPTracesEndpoint string
+	ServiceName        string // OTEL_SERVICE_NAME; FunctionName when empty
+}
+
+// SettingsFromEnv reads the [Settings] with getenv (os.Getenv in a function).
+func SettingsFromEnv(getenv func(string) string) Settings {
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	return Settings{
+		Mode:               strings.ToLower(get(EnvMode)),
+		FunctionName:       get("AWS_LAMBDA_FUNCTION_NAME"),
+		Version:            get("AWS_LAMBDA_FUNCTION_VERSION"),
+		Region:             get("AWS_REGION"),
+		XRayDaemon:         get("AWS_XRAY_DAEMON_ADDRESS"),
+		XRayDisabled:       strings.EqualFold(get("AWS_XRAY_SDK_DISABLED"), "true"),
+		OTelDisabled:       strings.EqualFold(get("OTEL_SDK_DISABLED"), "true"),
+		OTLPEndpoint:       get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		OTLPTracesEndpoint: get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+		ServiceName:        get("OTEL_SERVICE_NAME"),
+	}
+}
+
+// New returns the tracer s calls for, and why it chose it. A binary carries one implementation,
+// [BuiltIn]: the X-Ray SDK in the default build, OpenTelemetry in a build with -tags otel (the
+// Makefile's TRACING=otel). With Mode "" or "auto" that implementation runs when the function
+// runs in Lambda (FunctionName) with active tracing (XRayDaemon) or an OTLP collector, and is not
+// disabled (XRayDisabled for the SDK, OTelDisabled for OpenTelemetry); elsewhere the no-op tracer
+// runs. "xray" and "otel" force the implementation of that name wherever the function runs, and
+// "off" the no-op tracer. log receives the tracer's own messages (warnings and errors at warn, the
+// rest at debug); a mode this binary cannot honour is a warning, and the function runs untraced.
+func New(s Settings, log *slog.Logger) (Tracer, string) {
+	if log == nil {
+		log = slog.Default()
+	}
+	warn := func(why string) (Tracer, string) {
+		log.Warn("tracing off", "component", "trace", "reason", why)
+		return Noop{}, why
+	}
+	switch s.Mode {
 	case "off":
 		return Noop{}, EnvMode + "=off"
 	case "", "auto":
-		if strings.EqualFold(os.Getenv("AWS_XRAY_SDK_DISABLED"), "true") {
+		if s.FunctionName == "" {
+			return Noop{}, "not in Lambda"
+		}
+		switch {
+		case BuiltIn == "xray" && s.XRayDisabled:
 			return Noop{}, "AWS_XRAY_SDK_DISABLED=true"
+		case BuiltIn == "otel" && s.OTelDisabled:
+			return Noop{}, "OTEL_SDK_DISABLED=true"
+		case s.XRayDaemon == "" && (BuiltIn == "xray" || s.OTLPEndpoint == "" && s.OTLPTracesEndpoint == ""):
+			return Noop{}, "in Lambda without active tracing"
 		}
-		if os.Getenv("AWS_LAMBDA_FUNCTION_NAME") == "" || os.Getenv("AWS_XRAY_DAEMON_ADDRESS") == "" {
-			return Noop{}, "not in Lambda with an X-Ray daemon"
+	case "xray", "otel":
+		if s.Mode != BuiltIn {
+			return warn(fmt.Sprintf("%s=%s, but this binary was built with TRACING=%s", EnvMode, s.Mode, BuiltIn))
 		}
-	case "xray":
-	case "lite":
-		addr := os.Getenv("AWS_XRAY_DAEMON_ADDRESS")
-		if addr == "" {
-			addr = "127.0.0.1:2000"
-		}
-		t, err := NewLite(addr, log)
-		if err != nil {
-			return Noop{}, err.Error()
-		}
-		return t, "X-Ray (lite emitter)"
 	default:
-		return Noop{}, fmt.Sprintf("%s=%q is not auto, xray or off", EnvMode, mode)
+		return warn(fmt.Sprintf("%s=%q is not auto, xray, otel or off", EnvMode, s.Mode))
 	}
-	t, err := NewXRay(log)
+	t, why, err := newBuiltIn(s, log)
 	if err != nil {
-		return Noop{}, err.Error()
+		return warn(err.Error())
 	}
-	if !XRayBuiltIn {
-		return t, "X-Ray (lite emitter: built with -tags noxray)"
+	return t, why
+}
+
+// Flush hands the spans the default tracer holds to its exporter before ctx's deadline, so that
+// none waits in a frozen execution environment: the end of every invocation calls it. The X-Ray
+// SDK sends each subsegment as it ends, so there it does nothing.
+func Flush(ctx context.Context) {
+	if f, ok := Default().(interface{ Flush(context.Context) error }); ok {
+		_ = f.Flush(ctx) // the tracer logs its own export errors
 	}
-	return t, "X-Ray"
 }
 
 // AnnotationKey makes key a valid X-Ray annotation key: ASCII letters, digits and underscores,

@@ -1,4 +1,4 @@
-//go:build !noxray
+//go:build !otel
 
 package trace
 
@@ -12,14 +12,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
 
+// xrayEnv clears the variables the X-Ray SDK reads itself, whatever the caller's environment
+// holds: AWS_XRAY_SDK_DISABLED=true would make it send nothing.
+func xrayEnv(t *testing.T) {
+	t.Setenv("AWS_XRAY_SDK_DISABLED", "")
+	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", "")
+	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	t.Setenv("AWS_XRAY_TRACING_NAME", "")
+	t.Setenv("AWS_XRAY_LOG_LEVEL", "")
+}
+
 // TestXRayInInvocation proves what an operator sees in X-Ray: a subsegment per step, with its
 // annotations, under the invocation's trace, and one per AWS call.
 func TestXRayInInvocation(t *testing.T) {
 	addr, next, _ := daemon(t)
-	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	xrayEnv(t)
 	var logs bytes.Buffer
-	tr, err := NewXRay(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	tr, err := NewXRay(addr, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +67,9 @@ func TestXRayInInvocation(t *testing.T) {
 // message, no UDP packet, and instrumented AWS calls still work.
 func TestXRaySilentOutsideInvocation(t *testing.T) {
 	addr, _, quiet := daemon(t)
-	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	xrayEnv(t)
 	var logs bytes.Buffer
-	tr, err := NewXRay(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	tr, err := NewXRay(addr, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
