@@ -4,7 +4,18 @@ GO ?= go
 # sam build (BuildMethod: makefile) runs `make build-<LogicalId>` with ARTIFACTS_DIR set, in a copy
 # of CodeUri (the repository root, so that the one go.mod is there). Every function is a static
 # linux/arm64 bootstrap without the RPC shim, as provided.al2023 on Graviton wants.
-LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
+#
+# TRACING picks the one tracer compiled in (docs/operations.md section 6): xray, the X-Ray SDK
+# (the default), or otel, OpenTelemetry with OTLP export, which leaves the X-Ray SDK out. sam build
+# runs make in its own environment, so `TRACING=otel sam build` selects it (with --use-container,
+# pass --container-env-var TRACING=otel).
+TRACING ?= xray
+ifeq ($(filter $(TRACING),xray otel),)
+$(error TRACING=$(TRACING): want xray or otel)
+endif
+TRACING_TAGS = $(if $(filter otel,$(TRACING)),$(comma)otel)
+comma := ,
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc$(TRACING_TAGS) -trimpath -buildvcs=false -ldflags='-s -w'
 
 FUNCTION ?= TransformFunction
 EVENT ?= events/transform/firehose-batch.json
@@ -15,9 +26,11 @@ ENDPOINT ?=
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-test: ## vet and run every test (what CI runs)
+test: ## vet and run every test (what CI runs), and the tracing package's with the OpenTelemetry build tag
 	$(GO) vet ./...
+	$(GO) vet -tags otel ./internal/obs/...
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags otel ./internal/obs/...
 
 local: ## run the whole pipeline locally on the valid samples; the lake lands in ./lake
 	$(GO) run ./cmd/firelane local -out lake
