@@ -1,14 +1,41 @@
 // Package trace is firelane's tracing interface: a [Tracer] starts a [Span] per stage step and
-// instruments AWS SDK clients. The stages know only this package, so the X-Ray implementation
-// (aws-xray-sdk-go, which AWS put into maintenance on 2026-02-25 with end of support on
-// 2027-02-25, recommending OpenTelemetry) can be replaced by an OpenTelemetry one without
-// touching them: an OpenTelemetry Tracer would start spans with otel's tracer and instrument
-// clients with otelaws.AppendMiddlewares(&cfg.APIOptions).
+// instruments AWS SDK clients. The stages know only this package. A binary carries one of two
+// implementations, chosen when it is built ([BuiltIn]):
 //
-// Tracing is silent outside Lambda: [FromEnv] picks X-Ray only inside a Lambda function with an
-// X-Ray daemon address (Lambda sets AWS_XRAY_DAEMON_ADDRESS) and otherwise the no-op tracer, so
-// local runs, tests and the runtime interface emulator produce no "context missing" messages and
-// send no UDP packets. See https://docs.aws.amazon.com/xray/latest/devguide/xray-sdk-go.html and
+//   - the X-Ray SDK (aws-xray-sdk-go, xray.go), the default: subsegments sent to the X-Ray daemon
+//     Lambda runs, AWS calls recorded by the SDK's awsv2 instrumentation. AWS put the SDK into
+//     maintenance on 2026-02-25; its support ends on 2027-02-25
+//     (https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-eos.html);
+//   - OpenTelemetry (otel.go, otlp.go, built with -tags otel, the Makefile's TRACING=otel): spans
+//     of the same names and attributes, whose parent is the segment Lambda opens for the
+//     invocation, exported with OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (a collector, such as
+//     the ADOT Lambda layer) or to X-Ray's OTLP endpoint, SigV4-signed with the function's
+//     credentials (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLPEndpoint.html).
+//
+// Carrying both would grow every binary; each build links only its own, and a default build is
+// no larger than before OpenTelemetry came in (docs/operations.md section 6 has the figures).
+//
+// The OpenTelemetry modules and why: go.opentelemetry.io/otel, otel/trace and otel/sdk (the API
+// and the SDK's tracer provider, batch processor and sampler: maintained, stable) and
+// go.opentelemetry.io/proto/otlp (the OTLP message types). Not taken: the contrib modules
+// propagators/aws (the X-Ray propagator and ID generator) and
+// instrumentation/github.com/aws/aws-sdk-go-v2/otelaws, both deprecated in September 2026 for want
+// of an owner; the parsing and formatting of the X-Ray trace header they provided is header.go,
+// fuzzed, and the AWS call spans are one middleware pair on the aws.Config every client is built
+// from. The SDK's own OpenTelemetry bridge (smithy-go's smithyoteltracing) is not on the module
+// proxy here, and the SDK's tracing is a per-client option that aws.Config does not carry. Nor the
+// exporter otlptracehttp: it requires gRPC 1.8x, protobuf 1.36 and x/net 0.5x, which for the one
+// go.mod of the project would raise the versions the X-Ray SDK links into the default build and
+// make it about 0.5 MB larger per function; the exporter of otlp.go sends the same binary
+// protobuf request with net/http, and proto/otlp is held at v1.2.0, the newest whose requirements
+// the project's graph already meets (the OTLP 1.x messages it defines are stable).
+//
+// Tracing is silent outside Lambda: [New] picks the built-in tracer only inside a Lambda function
+// with active tracing (Lambda sets AWS_XRAY_DAEMON_ADDRESS) or, for OpenTelemetry, an OTLP
+// collector, and otherwise the no-op tracer, so local runs, tests and the runtime interface
+// emulator produce no "context missing" messages and send nothing. A span is recorded only under
+// an invocation whose trace header says Sampled=1: Lambda decides. See
+// https://docs.aws.amazon.com/xray/latest/devguide/xray-sdk-go.html and
 // https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html.
 package trace
 
