@@ -143,8 +143,8 @@ func (o *OTel) Shutdown(ctx context.Context) error { return o.tp.Shutdown(ctx) }
 // header. The exporter also signs its requests to X-Ray's OTLP endpoint with the credentials of
 // the first cfg it sees: those of the function's role.
 func (o *OTel) InstrumentAWS(cfg *aws.Config) {
-	if cfg.Credentials != nil {
-		o.exp.creds.CompareAndSwap(nil, &cfg.Credentials)
+	if p := cfg.Credentials; p != nil {
+		o.exp.creds.CompareAndSwap(nil, &p)
 	}
 	cfg.APIOptions = append(cfg.APIOptions, o.middleware)
 }

@@ -4,10 +4,13 @@ package trace
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
@@ -88,4 +91,45 @@ func TestXRaySilentOutsideInvocation(t *testing.T) {
 			t.Errorf("got log line %q, want nothing above debug and no context-missing message", line)
 		}
 	}
+}
+
+// daemon listens like the X-Ray daemon and returns the segment documents it receives.
+func daemon(t *testing.T) (addr string, next func() map[string]any, quiet func()) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("cannot listen on UDP loopback: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	quiet = func() {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 64<<10)
+		if n, _, err := conn.ReadFrom(buf); err == nil {
+			t.Errorf("the daemon got %q, want nothing", buf[:n])
+		}
+	}
+	return conn.LocalAddr().String(), func() map[string]any {
+		t.Helper()
+		buf := make([]byte, 64<<10)
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no segment document reached the daemon: %v", err)
+		}
+		header, body, ok := bytes.Cut(buf[:n], []byte("\n"))
+		if !ok || !bytes.Contains(header, []byte(`"format"`)) {
+			t.Fatalf("got %q, want the daemon protocol header and a document", buf[:n])
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("document %q is not JSON: %v", body, err)
+		}
+		return doc
+	}, quiet
+}
+
+func kinesisClient(t *testing.T, tr Tracer) *kinesis.Client {
+	c, _ := kinesisClientHeaders(t, tr)
+	return c
 }
