@@ -50,9 +50,41 @@ func TestSAMBuild(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("make build-%s: %v\n%s", id, err, out)
 			}
-			checkArtifact(t, filepath.Join(artifacts, "bootstrap"), "github.com/firelane/firelane/functions/"+functionPackage(id))
+			checkArtifact(t, filepath.Join(artifacts, "bootstrap"), "github.com/firelane/firelane/functions/"+functionPackage(id), "lambda.norpc")
 		})
 	}
+	// TRACING=otel, as `TRACING=otel sam build` passes it through make's environment, builds the
+	// OpenTelemetry tracer in instead of the X-Ray SDK (one function suffices: the rule is shared).
+	t.Run("TRACING=otel", func(t *testing.T) {
+		artifacts := t.TempDir()
+		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-TransformFunction")
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+artifacts, "TRACING=otel")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make build-TransformFunction: %v\n%s", err, out)
+		}
+		bin := filepath.Join(artifacts, "bootstrap")
+		checkArtifact(t, bin, "github.com/firelane/firelane/functions/transform", "lambda.norpc,otel")
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps := map[string]bool{}
+		for _, d := range info.Deps {
+			deps[d.Path] = true
+		}
+		if !deps["go.opentelemetry.io/otel/sdk"] || deps["github.com/aws/aws-xray-sdk-go"] {
+			t.Errorf("got OpenTelemetry SDK %v, X-Ray SDK %v linked; want only OpenTelemetry", deps["go.opentelemetry.io/otel/sdk"], deps["github.com/aws/aws-xray-sdk-go"])
+		}
+	})
+	t.Run("TRACING=zipkin", func(t *testing.T) {
+		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-TransformFunction")
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+t.TempDir(), "TRACING=zipkin")
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "want xray or otel") {
+			t.Errorf("got %v, %s; want make to refuse TRACING=zipkin", err, out)
+		}
+	})
 }
 
 // functionPackage maps a logical ID to its directory under functions/: IngestFunction is ingest.
@@ -60,7 +92,7 @@ func functionPackage(id string) string {
 	return strings.ToLower(strings.TrimSuffix(id, "Function"))
 }
 
-func checkArtifact(t *testing.T, path, mainPkg string) {
+func checkArtifact(t *testing.T, path, mainPkg, tags string) {
 	t.Helper()
 	f, err := elf.Open(path)
 	if err != nil {
@@ -89,7 +121,7 @@ func checkArtifact(t *testing.T, path, mainPkg string) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "-tags": "lambda.norpc"} {
+	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "-tags": tags} {
 		if settings[k] != want {
 			t.Errorf("build setting %s: got %q, want %q", k, settings[k], want)
 		}
