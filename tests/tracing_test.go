@@ -47,8 +47,9 @@ var tracedInvocations = []tracedInvocation{
 
 // TestTracingUnderEmulator runs each function under the Runtime Interface Emulator, invoked with
 // an X-Ray trace header as Lambda passes API Gateway's, once built with the X-Ray SDK (the
-// default: subsegments to a daemon listening on UDP loopback) and once with TRACING=otel (spans to
-// an OTLP receiver as OTEL_EXPORTER_OTLP_ENDPOINT). Both must produce the same stage spans under
+// default, chosen automatically: subsegments to a daemon listening on UDP loopback) and once with
+// TRACING=otel and FIRELANE_TRACING=otel (spans to an OTLP receiver as
+// OTEL_EXPORTER_OTLP_ENDPOINT). Both must produce the same stage spans under
 // the invocation's trace and parent, an AWS call under the write, and no span may carry a value
 // of the events.
 func TestTracingUnderEmulator(t *testing.T) {
@@ -93,7 +94,7 @@ func TestTracingUnderEmulator(t *testing.T) {
 		emulator, _ := buildFunctions(t)
 		bootstraps := buildOTelFunctions(t)
 		rcv := otlptest.Start(t)
-		la := startLocalAWSWith(t, emulator, bootstraps, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL}, true)
+		la := startLocalAWSWith(t, emulator, bootstraps, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL, "FIRELANE_TRACING": "otel"}, true)
 		for _, inv := range tracedInvocations {
 			invokeTraced(t, la, inv, payloads[inv.event])
 		}
