@@ -12,13 +12,15 @@ import (
 	"testing"
 
 	"github.com/firelane/firelane/internal/cfn"
+	"github.com/firelane/firelane/internal/localaws/lambda"
 )
 
 // TestSAMBuild runs exactly what sam build runs for each function of template.yaml with
 // BuildMethod makefile (aws-lambda-builders' custom_make workflow): it copies CodeUri to a scratch
 // directory and there runs `make --makefile CodeUri/Makefile build-<LogicalId>` with ARTIFACTS_DIR
-// set. Each artifact must be a static linux/arm64 ELF named bootstrap, built from the function's
-// own main package with CGO_ENABLED=0 and -tags lambda.norpc.
+// set, and nothing about the architecture. Each artifact must be a static linux ELF named bootstrap
+// for the function's Architectures, built from its own main package with CGO_ENABLED=0 and -tags
+// lambda.norpc. A copy of the template whose Globals say x86_64 must give an x86-64 bootstrap.
 func TestSAMBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles three functions; skipped with -short")
@@ -34,6 +36,18 @@ func TestSAMBuild(t *testing.T) {
 	}
 	scratch := t.TempDir()
 	copyTree(t, root, scratch)
+	// build runs make as sam build does; env may add TRACING=otel. The default build is asked for
+	// explicitly, whatever the caller's environment holds.
+	build := func(t *testing.T, dir, id string, env ...string) string {
+		artifacts := t.TempDir()
+		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-"+id)
+		cmd.Dir = dir
+		cmd.Env = append(append(os.Environ(), "ARTIFACTS_DIR="+artifacts, "TRACING=xray"), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make build-%s: %v\n%s", id, err, out)
+		}
+		return filepath.Join(artifacts, "bootstrap")
+	}
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			res, _ := tpl.Resource(id)
@@ -43,28 +57,22 @@ func TestSAMBuild(t *testing.T) {
 			if got := cfn.Scalar(cfn.Path(res, "Properties", "CodeUri")); got != "." {
 				t.Fatalf("CodeUri: got %q, want . (the directory of go.mod and the Makefile)", got)
 			}
-			artifacts := t.TempDir()
-			cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-"+id)
-			cmd.Dir = scratch
-			cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+artifacts)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("make build-%s: %v\n%s", id, err, out)
+			arch, err := lambda.GOARCH(tpl, id)
+			if err != nil {
+				t.Fatal(err)
 			}
-			checkArtifact(t, filepath.Join(artifacts, "bootstrap"), "github.com/firelane/firelane/functions/"+functionPackage(id), "lambda.norpc")
+			checkArtifact(t, build(t, scratch, id), "github.com/firelane/firelane/functions/"+functionPackage(id), arch, "lambda.norpc")
 		})
 	}
 	// TRACING=otel, as `TRACING=otel sam build` passes it through make's environment, builds the
 	// OpenTelemetry tracer in instead of the X-Ray SDK (one function suffices: the rule is shared).
 	t.Run("TRACING=otel", func(t *testing.T) {
-		artifacts := t.TempDir()
-		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-TransformFunction")
-		cmd.Dir = scratch
-		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+artifacts, "TRACING=otel")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("make build-TransformFunction: %v\n%s", err, out)
+		arch, err := lambda.GOARCH(tpl, "TransformFunction")
+		if err != nil {
+			t.Fatal(err)
 		}
-		bin := filepath.Join(artifacts, "bootstrap")
-		checkArtifact(t, bin, "github.com/firelane/firelane/functions/transform", "lambda.norpc,otel")
+		bin := build(t, scratch, "TransformFunction", "TRACING=otel")
+		checkArtifact(t, bin, "github.com/firelane/firelane/functions/transform", arch, "lambda.norpc,otel")
 		info, err := buildinfo.ReadFile(bin)
 		if err != nil {
 			t.Fatal(err)
@@ -85,6 +93,21 @@ func TestSAMBuild(t *testing.T) {
 			t.Errorf("got %v, %s; want make to refuse TRACING=zipkin", err, out)
 		}
 	})
+	t.Run("x86_64 template", func(t *testing.T) {
+		path := filepath.Join(scratch, "template.yaml")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x86 := strings.Replace(string(b), "Architectures: [arm64]", "Architectures: [x86_64]", 1)
+		if x86 == string(b) {
+			t.Fatal("template.yaml has no `Architectures: [arm64]` line to change")
+		}
+		if err := os.WriteFile(path, []byte(x86), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		checkArtifact(t, build(t, scratch, "IngestFunction"), "github.com/firelane/firelane/functions/ingest", "amd64", "lambda.norpc")
+	})
 }
 
 // functionPackage maps a logical ID to its directory under functions/: IngestFunction is ingest.
@@ -92,15 +115,15 @@ func functionPackage(id string) string {
 	return strings.ToLower(strings.TrimSuffix(id, "Function"))
 }
 
-func checkArtifact(t *testing.T, path, mainPkg, tags string) {
+func checkArtifact(t *testing.T, path, mainPkg, goarch, tags string) {
 	t.Helper()
 	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatalf("artifact is not an ELF file: %v", err)
 	}
 	defer f.Close()
-	if f.Machine != elf.EM_AARCH64 {
-		t.Errorf("machine: got %v, want EM_AARCH64", f.Machine)
+	if want := map[string]elf.Machine{"arm64": elf.EM_AARCH64, "amd64": elf.EM_X86_64}[goarch]; f.Machine != want {
+		t.Errorf("machine: got %v, want %v", f.Machine, want)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
@@ -121,7 +144,7 @@ func checkArtifact(t *testing.T, path, mainPkg, tags string) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "-tags": tags} {
+	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch, "-tags": tags} {
 		if settings[k] != want {
 			t.Errorf("build setting %s: got %q, want %q", k, settings[k], want)
 		}

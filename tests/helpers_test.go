@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/firelane/firelane/internal/cfn"
@@ -33,6 +34,9 @@ func needPython(t testing.TB, module string) {
 	}
 }
 
+// samTransforms caches aws-sam-translator's output by parameter set: a transform takes seconds.
+var samTransforms sync.Map
+
 // samTransform transforms template.yaml with aws-sam-translator for one parameter set, as sam
 // deploy does, and returns the CloudFormation template.
 func samTransform(t testing.TB, params map[string]string) cfn.Template {
@@ -43,13 +47,18 @@ func samTransform(t testing.TB, params map[string]string) cfn.Template {
 		params = map[string]string{}
 	}
 	p, _ := json.Marshal(params)
-	cmd := exec.Command("python3", filepath.Join(root, "tests", "testdata", "sam_transform.py"), filepath.Join(root, "template.yaml"), string(p))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("aws-sam-translator with %v: %v", params, err)
+	out, cached := samTransforms.Load(string(p))
+	if !cached {
+		cmd := exec.Command("python3", filepath.Join(root, "tests", "testdata", "sam_transform.py"), filepath.Join(root, "template.yaml"), string(p))
+		cmd.Stderr = os.Stderr
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("aws-sam-translator with %v: %v", params, err)
+		}
+		samTransforms.Store(string(p), b)
+		out = b
 	}
-	tpl, err := cfn.Parse(out)
+	tpl, err := cfn.Parse(out.([]byte))
 	if err != nil {
 		t.Fatalf("parse transformed template: %v", err)
 	}

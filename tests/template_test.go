@@ -609,7 +609,8 @@ func TestTemplateRoleActions(t *testing.T) {
 			"lambda:GetFunctionConfiguration", "lambda:InvokeFunction", "logs:PutLogEvents", "s3:AbortMultipartUpload",
 			"s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"},
 			[]string{"LakeBucket", "TransformFunction", "FirehoseLogGroup", "LakeDatabase", "EventsParquetTable"}},
-		{"ApiDirectRole", []string{"kinesis:PutRecord"}, []string{"EventStream"}},
+		{"ApiDirectRole", []string{"kinesis:PutRecords"}, []string{"EventStream"}},
+		{"ApiFirehoseRole", []string{"firehose:PutRecordBatch"}, []string{"EventsDeliveryStream"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.role, func(t *testing.T) {

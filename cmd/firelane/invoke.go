@@ -19,7 +19,8 @@ func runInvoke(args []string) error {
 	function := fs.String("function", "", "logical ID of the function in the template (IngestFunction, EnrichFunction, TransformFunction)")
 	eventFile := fs.String("event", "", "file holding the event to send (- for stdin)")
 	template := fs.String("template", "template.yaml", "SAM template that gives the function its environment")
-	stack := fs.String("stack", "firelane", "stack name the template's names are resolved with")
+	stack := fs.String("stack", "firelane", "stack name the template's names are resolved with (not with -sam)")
+	sam := fs.Bool("sam", false, "resolve names and the environment as sam local invoke does: stack local, Ref to a resource its logical ID, -env-vars and the shell only set variables the template declares")
 	overrides := fs.String("parameter-overrides", "", "template parameters, as sam takes them: 'Key=Value Key=Value'")
 	envVars := fs.String("env-vars", "", "JSON file of environment overrides in sam's format: {\"IngestFunction\": {\"VAR\": \"value\"}, \"Parameters\": {...}}")
 	endpoint := fs.String("endpoint", "", "AWS endpoint for every service (AWS_ENDPOINT_URL), e.g. a moto_server")
@@ -28,7 +29,10 @@ func runInvoke(args []string) error {
 			"Builds the function for this machine, runs its bootstrap under the AWS Lambda Runtime\n"+
 			"Interface Emulator on 127.0.0.1 with the environment template.yaml gives it, sends the\n"+
 			"event and prints the response on stdout; the function's logs and a REPORT line go to\n"+
-			"stderr. A function error is printed as Lambda's error object and exits with status 1.\n\n")
+			"stderr. A function error is printed as Lambda's error object and exits with status 1.\n\n"+
+			"By default Ref to a resource is its physical name in the stack -stack (firelane-events):\n"+
+			"the names of the resources the local chain creates. With -sam names resolve as under\n"+
+			"sam local invoke (EventStream), with the same -env-vars file.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -59,28 +63,49 @@ func runInvoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	env := map[string]string{}
+	var file lambda.EnvVars
 	if *envVars != "" {
-		if err := readEnvVars(*envVars, *function, env); err != nil {
-			return err
+		b, err := os.ReadFile(*envVars)
+		if err != nil {
+			return fmt.Errorf("read env vars: %w", err)
+		}
+		if file, err = lambda.ParseEnvVars(b); err != nil {
+			return fmt.Errorf("%s: %w", *envVars, err)
 		}
 	}
-	spec, err := lambda.FunctionSpec(tpl, *function, *stack, params)
-	if err != nil {
-		return err
-	}
-	for k, v := range env {
-		spec.Env[k] = v
-	}
-	if *endpoint != "" {
-		spec.Env["AWS_ENDPOINT_URL"] = *endpoint
-	}
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SSM"} {
-		if v := os.Getenv(k); v != "" {
-			if _, set := spec.Env[k]; !set {
+	var spec lambda.Spec
+	if *sam {
+		stackSet := false
+		fs.Visit(func(f *flag.Flag) { stackSet = stackSet || f.Name == "stack" })
+		if stackSet {
+			return fmt.Errorf("-stack and -sam: sam local invoke always names the stack %s", lambda.SAMStackName)
+		}
+		if spec, err = lambda.SAMLocalSpec(tpl, *function, params); err != nil {
+			return err
+		}
+		var ignored []string
+		spec.Env, ignored = lambda.SAMEnvironment(spec, file.Overrides(spec), os.LookupEnv)
+		if len(ignored) > 0 {
+			fmt.Fprintf(os.Stderr, "firelane invoke: %s does not declare %s for %s: sam local invoke ignores them, and so does -sam\n",
+				*template, strings.Join(ignored, ", "), *function)
+		}
+	} else {
+		if spec, err = lambda.FunctionSpec(tpl, *function, *stack, params); err != nil {
+			return err
+		}
+		// Unlike sam local invoke, the default also sets variables the template does not declare.
+		for k, v := range file.Overrides(spec) {
+			spec.Env[k] = v
+		}
+		// The template declares AWS_ENDPOINT_URL empty; the shell's endpoints fill what is unset.
+		for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SSM"} {
+			if v := os.Getenv(k); v != "" && spec.Env[k] == "" {
 				spec.Env[k] = v
 			}
 		}
+	}
+	if *endpoint != "" {
+		spec.Env["AWS_ENDPOINT_URL"] = *endpoint
 	}
 	root, err := filepath.Abs(filepath.Dir(*template))
 	if err != nil {
@@ -149,23 +174,4 @@ func parseOverrides(s string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
-}
-
-// readEnvVars reads sam's --env-vars file: per-function variables under the logical ID, and
-// variables for every function under "Parameters".
-func readEnvVars(path, function string, env map[string]string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read env vars: %w", err)
-	}
-	var m map[string]map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("env vars %s: %w", path, err)
-	}
-	for _, section := range []string{"Parameters", function} {
-		for k, v := range m[section] {
-			env[k] = cfn.Scalar(v)
-		}
-	}
-	return nil
 }

@@ -4,18 +4,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/schema"
+	"github.com/firelane/firelane/internal/settings"
 	"github.com/firelane/firelane/internal/setup"
 )
 
@@ -23,10 +24,10 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(enrich.GCPercent)
 	}
-	log := setup.Logger("enrich")
-	h, err := build(context.Background())
+	log := setup.Logger("enrich", os.Getenv)
+	h, err := build(context.Background(), os.Getenv)
 	if err != nil {
-		setup.Fatal(log, err)
+		setup.Fatal(log, fmt.Errorf("enrich: %w", err))
 	}
 	h.Logger = log
 	// The handler implements lambda.Handler: it decodes the Kinesis event itself, faster than the
@@ -34,28 +35,32 @@ func main() {
 	lambda.Start(h)
 }
 
-func build(ctx context.Context) (*enrich.Handler, error) {
-	stream, err := setup.Required("DELIVERY_STREAM_NAME")
+func build(ctx context.Context, getenv func(string) string) (*enrich.Handler, error) {
+	stream, err := settings.Required(getenv, "DELIVERY_STREAM_NAME")
 	if err != nil {
 		return nil, err
 	}
-	failed, err := setup.Required("FAILED_DELIVERY_STREAM_NAME")
+	failed, err := settings.Required(getenv, "FAILED_DELIVERY_STREAM_NAME")
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := enrich.ConfigFromEnv(os.Getenv)
+	cfg, err := enrich.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	reg, err := schema.FromEnv()
+	schemas, err := schema.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := setup.AWSConfig(ctx)
+	reg, err := schema.Open(schemas)
 	if err != nil {
 		return nil, err
 	}
-	key, err := enrich.LoadKey(ctx, cfg, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
+	awsCfg, err := setup.AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	key, err := setup.LoadKey(ctx, setup.KeySource{SecretID: cfg.KeySecretID, ParameterName: cfg.KeyParameterName}, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +68,7 @@ func build(ctx context.Context) (*enrich.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := firehose.NewFromConfig(awsCfg)
+	api := awsbatch.NewFirehoseClient(awsCfg)
 	out, err := awsbatch.NewFirehoseWriter(api, stream, awsbatch.DefaultRetry)
 	if err != nil {
 		return nil, err

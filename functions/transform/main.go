@@ -4,6 +4,9 @@
 // Settings (environment):
 //   - DROP_EVENT_TYPES: optional, comma-separated event types to leave out of the lake on purpose
 //     (answered Dropped); an entry ending in "*" matches a prefix, such as "com.example.test.*".
+//   - OUTPUT_FORMAT: JSON (default) or PARQUET, the template's OutputFormat. PARQUET writes the
+//     columns that the Parquet table declares string but that hold JSON values (data, extra) as JSON
+//     strings of their text, which Firehose's OpenX JSON SerDe reads into those columns.
 //   - LOG_LEVEL: debug, info (default), warn or error.
 //
 // The function re-ingests the records that do not fit in one response into the delivery stream
@@ -12,10 +15,10 @@ package main
 
 import (
 	"context"
-	"strings"
+	"fmt"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/setup"
@@ -23,30 +26,32 @@ import (
 )
 
 func main() {
-	log := setup.Logger("transform")
-	cfg, err := setup.AWSConfig(context.Background())
+	log := setup.Logger("transform", os.Getenv)
+	h, err := build(context.Background(), os.Getenv)
 	if err != nil {
-		setup.Fatal(log, err)
+		setup.Fatal(log, fmt.Errorf("transform: %w", err))
 	}
-	h := &transform.Handler{
-		Logger:    log,
-		DropTypes: dropTypes(setup.Env("DROP_EVENT_TYPES", "")),
-		Firehose:  firehose.NewFromConfig(cfg),
-		Retry:     awsbatch.DefaultRetry,
-		// The runtime sends each response before it asks for the next invocation.
-		ReuseResponse: true,
-	}
+	h.Logger = log
 	// The handler implements lambda.Handler over the raw payload, which skips the runtime's
 	// reflection and encoding/json.
 	lambda.Start(h)
 }
 
-func dropTypes(v string) []string {
-	var out []string
-	for _, t := range strings.Split(v, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
+func build(ctx context.Context, getenv func(string) string) (*transform.Handler, error) {
+	cfg, err := transform.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	awsCfg, err := setup.AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &transform.Handler{
+		DropTypes:   cfg.DropTypes,
+		TextColumns: cfg.TextColumns,
+		Firehose:    awsbatch.NewFirehoseClient(awsCfg),
+		Retry:       awsbatch.DefaultRetry,
+		// The runtime sends each response before it asks for the next invocation.
+		ReuseResponse: true,
+	}, nil
 }

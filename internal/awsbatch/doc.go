@@ -4,6 +4,15 @@
 // exponential backoff and full jitter inside the caller's deadline, and reports per record whether
 // AWS acknowledged it.
 //
+// The writer is the only layer that retries. The SDK's standard retryer would otherwise retry
+// every failed call up to 3 times beneath each of the writer's attempts, so that one record could
+// be sent up to 3 × [Retry.MaxAttempts] times, each SDK retry sleeping a backoff the writer does not
+// see: the deadline arithmetic of [Retry.Margin] would be false. [NewKinesisClient] and
+// [NewFirehoseClient] build the functions' clients with the SDK's retries off ([aws.NopRetryer]),
+// and a call that fails as a whole is retried by the writer like a failed entry (see
+// [CallRetryable]). SDK retry behaviour:
+// https://docs.aws.amazon.com/sdk-for-go/v2/developer-guide/configure-retries-timeouts.html
+//
 // Limits and per-entry error codes:
 //   - https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html
 //     (500 records, 5 MiB per request, 1 MiB per record including the partition key;

@@ -37,10 +37,10 @@ func NewFirehoseWriter(api FirehoseAPI, stream string, retry Retry) (*FirehoseWr
 		res := make([]entryResult, len(out.RequestResponses))
 		for i, e := range out.RequestResponses {
 			if e.ErrorCode != nil {
-				res[i] = entryResult{code: *e.ErrorCode, msg: aws.ToString(e.ErrorMessage)}
+				res[i] = refused(*e.ErrorCode, aws.ToString(e.ErrorMessage))
 				continue
 			}
-			res[i] = entryResult{ok: true, recordID: aws.ToString(e.RecordId)}
+			res[i] = acknowledged(aws.ToString(e.RecordId), entryResult{recordID: aws.ToString(e.RecordId)})
 		}
 		return res, nil
 	}

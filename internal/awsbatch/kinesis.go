@@ -37,10 +37,10 @@ func NewKinesisWriter(api KinesisAPI, stream string, retry Retry) (*KinesisWrite
 		res := make([]entryResult, len(out.Records))
 		for i, e := range out.Records {
 			if e.ErrorCode != nil {
-				res[i] = entryResult{code: *e.ErrorCode, msg: aws.ToString(e.ErrorMessage)}
+				res[i] = refused(*e.ErrorCode, aws.ToString(e.ErrorMessage))
 				continue
 			}
-			res[i] = entryResult{ok: true, seq: aws.ToString(e.SequenceNumber), shard: aws.ToString(e.ShardId)}
+			res[i] = acknowledged(aws.ToString(e.SequenceNumber), entryResult{seq: aws.ToString(e.SequenceNumber), shard: aws.ToString(e.ShardId)})
 		}
 		return res, nil
 	}

@@ -27,13 +27,35 @@ type Result struct {
 	Attempts       int
 }
 
-// entryResult is one entry's answer within one API call.
+// entryResult is one entry's answer within one API call. The writers build it with [acknowledged]
+// or [refused], which decide what an answer means once for both APIs.
 type entryResult struct {
 	ok        bool
 	seq       string // Kinesis sequence number
 	shard     string // Kinesis shard id
 	recordID  string // Firehose record id
 	code, msg string
+}
+
+// acknowledged is the result of an entry that AWS answered without an error code: written, when it
+// carries the id AWS gives a written record, else not acknowledged.
+func acknowledged(id string, r entryResult) entryResult {
+	if id == "" {
+		return entryResult{code: ErrNotAcknowledged, msg: "the answer's entry carried neither an error code nor the id of a written record"}
+	}
+	r.ok = true
+	return r
+}
+
+// refused is the result of an entry that AWS answered with an error code.
+func refused(code, msg string) entryResult {
+	if code == "" {
+		code = "UnknownError"
+		if msg == "" {
+			msg = "the answer's entry carried an empty error code"
+		}
+	}
+	return entryResult{code: code, msg: msg}
 }
 
 // putFunc makes one API call with records that fit its limits.
@@ -139,7 +161,11 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 				res[i].Attempts = attempt
 				switch {
 				case err != nil:
-					res[i].ErrorCode, res[i].ErrorMessage = code, err.Error()
+					// A call that the budget's end cut off says less than an earlier attempt's
+					// answer (a throttled entry says "slow down, retry soon"): keep that answer.
+					if ctx.Err() == nil || res[i].ErrorCode == "" {
+						res[i].ErrorCode, res[i].ErrorMessage = code, err.Error()
+					}
 					if retryCall {
 						failed = append(failed, i)
 					}
@@ -147,7 +173,7 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 					res[i] = Result{OK: true, SequenceNumber: out[j].seq, ShardID: out[j].shard, RecordID: out[j].recordID, Attempts: attempt}
 				default:
 					res[i].ErrorCode, res[i].ErrorMessage = out[j].code, out[j].msg
-					if w.retryable(out[j].code) {
+					if out[j].code == ErrNotAcknowledged || w.retryable(out[j].code) {
 						failed = append(failed, i)
 					}
 				}
@@ -165,6 +191,13 @@ func (w *writer) write(ctx context.Context, recs []Record) []Result {
 	}
 	return res
 }
+
+// ErrNotAcknowledged is the error code of a record whose entry in an answer carried neither an
+// error code nor the id AWS gives a record it wrote (a Kinesis sequence number, a Firehose record
+// id). Such a record was not acknowledged, so it is retried like a throttled one: a retry may write
+// it twice, which at-least-once delivery allows and the fingerprint removes, where counting it as
+// written could lose it.
+const ErrNotAcknowledged = "NotAcknowledged"
 
 // CallFailed is the error code of records whose whole call failed without an API error code (a
 // network error, a cancelled context, an answer that did not match the request).

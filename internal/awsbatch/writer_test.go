@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
@@ -212,4 +214,94 @@ func TestBudget(t *testing.T) {
 			t.Errorf("got %+v, want a CallFailed record", res[0])
 		}
 	})
+}
+
+// TestThrottledToTheDeadline: when every call is throttled until the budget ends, the call that the
+// deadline cuts off must not replace the throttling code, which tells the client to slow down and
+// retry soon, with a bare call failure.
+func TestThrottledToTheDeadline(t *testing.T) {
+	calls := 0
+	api := &fakeKinesis{put: func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		calls++
+		if calls > 1 {
+			// The next attempt hangs until the budget's context ends, as a stalled call does.
+			<-ctx.Done()
+			return nil, fmt.Errorf("put records: %w", ctx.Err())
+		}
+		return answer(in, func(int, types.PutRecordsRequestEntry) string { return "ProvisionedThroughputExceededException" }), nil
+	}}
+	w, _ := NewKinesisWriter(api, "s", Retry{MaxAttempts: 8, BaseDelay: time.Microsecond, MaxDelay: time.Microsecond, Margin: time.Millisecond})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	res := w.Write(ctx, []Record{{Data: []byte("a"), PartitionKey: "k"}})
+	if calls != 2 {
+		t.Fatalf("got %d calls, want 2 (the second cut off by the deadline)", calls)
+	}
+	if res[0].OK || res[0].ErrorCode != "ProvisionedThroughputExceededException" {
+		t.Errorf("got %+v, want the throttling code kept", res[0])
+	}
+}
+
+// TestAcknowledgedOnlyWithAnID: an entry that carries neither an error code nor the id AWS assigns
+// (a sequence number from Kinesis, a record id from Firehose) was not acknowledged: it is retried
+// and, when it never is, failed with a reason.
+func TestAcknowledgedOnlyWithAnID(t *testing.T) {
+	t.Run("kinesis", func(t *testing.T) {
+		calls := 0
+		api := &fakeKinesis{put: func(_ context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+			calls++
+			out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}
+			if calls > 1 {
+				out = answer(in, func(int, types.PutRecordsRequestEntry) string { return "" })
+			}
+			return out, nil
+		}}
+		w, _ := NewKinesisWriter(api, "s", quick)
+		res := w.Write(t.Context(), []Record{{Data: []byte("1"), PartitionKey: "k"}})
+		if !res[0].OK || res[0].SequenceNumber != "1" || calls != 2 {
+			t.Errorf("got %+v after %d calls, want the record acknowledged on the second call", res[0], calls)
+		}
+		never := &fakeKinesis{put: func(_ context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+			return &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}, nil
+		}}
+		w, _ = NewKinesisWriter(never, "s", quick)
+		res = w.Write(t.Context(), []Record{{Data: []byte("1"), PartitionKey: "k"}})
+		if res[0].OK || res[0].ErrorCode != ErrNotAcknowledged || res[0].ErrorMessage == "" {
+			t.Errorf("got %+v, want failed with %s and a reason", res[0], ErrNotAcknowledged)
+		}
+	})
+	t.Run("firehose", func(t *testing.T) {
+		never := &fakeFirehose{put: func(_ context.Context, in *firehose.PutRecordBatchInput) (*firehose.PutRecordBatchOutput, error) {
+			return &firehose.PutRecordBatchOutput{RequestResponses: make([]fhtypes.PutRecordBatchResponseEntry, len(in.Records))}, nil
+		}}
+		w, _ := NewFirehoseWriter(never, "s", quick)
+		res := w.Write(t.Context(), []Record{{Data: []byte("1")}})
+		if res[0].OK || res[0].ErrorCode != ErrNotAcknowledged {
+			t.Errorf("got %+v, want failed with %s", res[0], ErrNotAcknowledged)
+		}
+	})
+	t.Run("empty error code", func(t *testing.T) {
+		api := &fakeKinesis{}
+		api.put = func(_ context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+			out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}
+			for i := range out.Records {
+				out.Records[i].ErrorCode = aws.String("")
+			}
+			return out, nil
+		}
+		w, _ := NewKinesisWriter(api, "s", quick)
+		res := w.Write(t.Context(), []Record{{Data: []byte("1"), PartitionKey: "k"}})
+		if res[0].OK || res[0].ErrorCode == "" {
+			t.Errorf("got %+v, want failed with a code", res[0])
+		}
+	})
+}
+
+// fakeFirehose is a function-field fake of the PutRecordBatch API.
+type fakeFirehose struct {
+	put func(ctx context.Context, in *firehose.PutRecordBatchInput) (*firehose.PutRecordBatchOutput, error)
+}
+
+func (f *fakeFirehose) PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
+	return f.put(ctx, in)
 }

@@ -52,7 +52,7 @@ func benchHandle(b *testing.B, records int, asIngest bool) {
 	h := &Handler{Registry: reg, Chain: DefaultChain(nowFunc, testKey), Firehose: newWriter(b, acceptAll(), "events"),
 		Failed: newWriter(b, acceptAll(), "failed"), Logger: quietLogger(), Now: nowFunc}
 	ctx := context.Background()
-	if res := h.Process(ctx, batch); res.Count(Written) != records {
+	if res := h.Process(ctx, Records(batch)); res.Count(Written) != records {
 		b.Fatalf("got %d records written, want %d", res.Count(Written), records)
 	}
 	b.SetBytes(int64(len(payload)))

@@ -11,6 +11,7 @@ import (
 	"github.com/oschwald/maxminddb-golang/v2"
 
 	"github.com/firelane/firelane/internal/schema"
+	"github.com/firelane/firelane/internal/settings"
 )
 
 // Config is the enrich function's configuration, read from the environment by [ConfigFromEnv].
@@ -58,14 +59,9 @@ func DefaultConfig() Config {
 // ConfigFromEnv reads the configuration with getenv (os.Getenv in the function) and checks it.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	get := func(name string) string { return settings.Get(getenv, name) }
 	if v := get(EnvEnrichments); v != "" {
-		c.Enrichments = nil
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				c.Enrichments = append(c.Enrichments, n)
-			}
-		}
+		c.Enrichments = settings.List(v)
 	}
 	for _, b := range []struct {
 		name string

@@ -1,16 +1,10 @@
 package enrich
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
 	"testing/fstest"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/firelane/firelane/internal/schema"
 )
@@ -87,73 +81,5 @@ func TestChainRefusesHashingWithoutKey(t *testing.T) {
 	bad.GeoIPPath = "/nonexistent/geo.mmdb"
 	if _, err := bad.Chain(reg, nowFunc, testKey); err == nil {
 		t.Error("got no error for a missing GeoIP database")
-	}
-}
-
-type fakeSecrets struct {
-	get func(in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-func (f fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	return f.get(in)
-}
-
-type fakeParams struct {
-	get func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
-}
-
-func (f fakeParams) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	return f.get(in)
-}
-
-func TestLoadKey(t *testing.T) {
-	secrets := fakeSecrets{get: func(in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error) {
-		switch aws.ToString(in.SecretId) {
-		case "string":
-			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("s3cret")}, nil
-		case "binary":
-			return &secretsmanager.GetSecretValueOutput{SecretBinary: []byte{1, 2, 3}}, nil
-		case "empty":
-			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("")}, nil
-		}
-		return nil, errors.New("ResourceNotFoundException")
-	}}
-	params := fakeParams{get: func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-		if !aws.ToBool(in.WithDecryption) {
-			return nil, errors.New("asked for the encrypted value")
-		}
-		switch aws.ToString(in.Name) {
-		case "/key":
-			return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String("p4ram")}}, nil
-		case "/empty":
-			return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String("")}}, nil
-		}
-		return nil, errors.New("ParameterNotFound")
-	}}
-	tests := []struct {
-		name    string
-		cfg     Config
-		want    string
-		wantErr bool
-	}{
-		{name: "no source", cfg: Config{}, want: ""},
-		{name: "secret string", cfg: Config{KeySecretID: "string"}, want: "s3cret"},
-		{name: "secret binary", cfg: Config{KeySecretID: "binary"}, want: "\x01\x02\x03"},
-		{name: "empty secret", cfg: Config{KeySecretID: "empty"}, wantErr: true},
-		{name: "missing secret", cfg: Config{KeySecretID: "nope"}, wantErr: true},
-		{name: "parameter", cfg: Config{KeyParameterName: "/key"}, want: "p4ram"},
-		{name: "empty parameter", cfg: Config{KeyParameterName: "/empty"}, wantErr: true},
-		{name: "missing parameter", cfg: Config{KeyParameterName: "/nope"}, wantErr: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := LoadKey(t.Context(), tc.cfg, secrets, params)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
-			}
-			if string(got) != tc.want {
-				t.Errorf("got key %q, want %q", got, tc.want)
-			}
-		})
 	}
 }

@@ -64,13 +64,13 @@ func TestInjectedFaults(t *testing.T) {
 				}
 				batch := events.KinesisEvent{Records: all.Records[pos:min(pos+100, len(all.Records))]}
 				outBefore, failedBefore := len(out.acked), len(failed.acked)
-				res := h.Process(t.Context(), batch)
+				res := h.Process(t.Context(), Records(batch))
 				checkInvocation(t, batch, res, out.ackedIDs(t)[outBefore:], failed.ackedOriginals(t)[failedBefore:])
-				if len(res.Response.BatchItemFailures) == 0 {
+				if len(failuresOf(res)) == 0 {
 					pos += len(batch.Records)
 					continue
 				}
-				seq, _ := strconv.Atoi(res.Response.BatchItemFailures[0].ItemIdentifier)
+				seq, _ := strconv.Atoi(failuresOf(res)[0].ItemIdentifier)
 				pos = seq - 1 // moto-style sequence numbers: record i has number i+1
 			}
 			got := map[string]int{}
@@ -117,17 +117,17 @@ func checkInvocation(t *testing.T, batch events.KinesisEvent, res Result, ackedI
 		poisonAcked[o]++
 	}
 	reported := -1
-	if len(res.Response.BatchItemFailures) == 1 {
+	if len(failuresOf(res)) == 1 {
 		for i, r := range batch.Records {
-			if r.Kinesis.SequenceNumber == res.Response.BatchItemFailures[0].ItemIdentifier {
+			if r.Kinesis.SequenceNumber == failuresOf(res)[0].ItemIdentifier {
 				reported = i
 			}
 		}
 		if reported < 0 {
-			t.Fatalf("reported %q, which is not in the batch", res.Response.BatchItemFailures[0].ItemIdentifier)
+			t.Fatalf("reported %q, which is not in the batch", failuresOf(res)[0].ItemIdentifier)
 		}
-	} else if len(res.Response.BatchItemFailures) > 1 {
-		t.Fatalf("got %d batch item failures, want at most 1", len(res.Response.BatchItemFailures))
+	} else if len(failuresOf(res)) > 1 {
+		t.Fatalf("got %d batch item failures, want at most 1", len(failuresOf(res)))
 	}
 	for id, n := range acked {
 		if n > 1 {

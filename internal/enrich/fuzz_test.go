@@ -48,24 +48,24 @@ func FuzzHandle(f *testing.F) {
 		// Small windows, chosen by the input too, so that batches take several calls.
 		h.Limits = awsbatch.Limits{MaxRecords: 1 + int(failMask%4), MaxCallBytes: 4 << 20, MaxRecordBytes: 1000 << 10}
 		batch := batchOf(strs...)
-		res := h.Process(t.Context(), batch)
+		res := h.Process(t.Context(), Records(batch))
 		if len(res.Outcomes) != len(batch.Records) {
 			t.Fatalf("got %d outcomes for %d records", len(res.Outcomes), len(batch.Records))
 		}
 		reported := -1
-		switch len(res.Response.BatchItemFailures) {
+		switch len(failuresOf(res)) {
 		case 0:
 		case 1:
 			for i, r := range batch.Records {
-				if r.Kinesis.SequenceNumber == res.Response.BatchItemFailures[0].ItemIdentifier {
+				if r.Kinesis.SequenceNumber == failuresOf(res)[0].ItemIdentifier {
 					reported = i
 				}
 			}
 			if reported < 0 || res.Outcomes[reported] != Reported {
-				t.Fatalf("reported %+v, which is not a Reported record of the batch", res.Response.BatchItemFailures)
+				t.Fatalf("reported %+v, which is not a Reported record of the batch", failuresOf(res))
 			}
 		default:
-			t.Fatalf("got %d batch item failures", len(res.Response.BatchItemFailures))
+			t.Fatalf("got %d batch item failures", len(failuresOf(res)))
 		}
 		written, poison := 0, 0
 		for i, o := range res.Outcomes {

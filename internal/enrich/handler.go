@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/obs"
@@ -56,10 +54,20 @@ const (
 	Reported            // could not be written: its sequence number is in BatchItemFailures
 )
 
+// Record is one record of a Kinesis batch, as the core reads it.
+type Record struct {
+	Data           []byte
+	SequenceNumber string
+	PartitionKey   string
+	ArrivalTime    time.Time // when Kinesis received the record
+}
+
 // Result is what one invocation did, record by record, for the invocation's log line and tests.
 type Result struct {
-	Response events.KinesisEventResponse
 	Outcomes []Outcome // one per record of the batch, in order
+	// Reported is the sequence number of the record from which Lambda must deliver the batch
+	// again (the one [Reported] record), "" when every record is settled.
+	Reported string
 }
 
 // Count returns how many records ended with o.
@@ -71,28 +79,6 @@ func (r Result) Count(o Outcome) int {
 		}
 	}
 	return n
-}
-
-// Handle processes one Kinesis batch; it implements the contract in the package documentation.
-// It never returns an error: whatever a record meets, a response that names the first record not
-// written makes Lambda deliver it and every later one again, which is what a batch error would do
-// for the whole batch.
-func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
-	inv := obs.Start(ctx, "enrich", h.logger())
-	defer inv.End()
-	ctx, span := trace.Start(obs.NewContext(ctx, inv), "enrich")
-	defer span.End()
-	res := h.Process(ctx, ev)
-	span.Annotate("records", len(ev.Records))
-	inv.Count(obs.Received, len(ev.Records))
-	inv.Observe(obs.BatchSize, emf.Count, float64(len(ev.Records)))
-	inv.Count(obs.Accepted, res.Count(Written))
-	inv.Count(obs.Failed, res.Count(Poison), obs.Reason(obs.ReasonPoison))
-	inv.Count(obs.Failed, res.Count(Reported), obs.Reason(obs.ReasonWrite))
-	inv.Count(obs.Dropped, res.Count(Duplicate), obs.Reason(obs.ReasonDuplicate))
-	inv.Set("unprocessed", res.Count(Unprocessed)+res.Count(Reported))
-	inv.Set("reported", len(res.Response.BatchItemFailures))
-	return res.Response, nil
 }
 
 // prepared is a record made ready to write: either an enriched record for the events delivery
@@ -111,23 +97,23 @@ type prepared struct {
 // delivers it and every later one again, so writing them now would only make duplicates. Records
 // after it within the same window were already sent together with it; they are duplicated on the
 // next delivery and the lake deduplicates them by fingerprint.
-func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
+func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 	// An empty list rather than null: both mean success to Lambda, and the empty one says so plainly.
-	res := Result{Outcomes: make([]Outcome, len(ev.Records)), Response: events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}}
-	if len(ev.Records) == 0 {
+	res := Result{Outcomes: make([]Outcome, len(recs))}
+	if len(recs) == 0 {
 		return res
 	}
 	// Records are enriched as their window is filled rather than all at once: a window's records
 	// are dropped once written, so memory stays at about one window whatever the batch size, and
 	// nothing past a failure is enriched for nothing.
 	inv := obs.FromContext(ctx)
-	preps := make([]prepared, len(ev.Records))
-	seen := make(map[string]struct{}, len(ev.Records))
+	preps := make([]prepared, len(recs))
+	seen := make(map[string]struct{}, len(recs))
 	strs := interner{}
 	next := 0 // records before next are prepared
 	prepare := func(i int) {
 		for ; next <= i; next++ {
-			k := &ev.Records[next].Kinesis
+			k := &recs[next]
 			data, fp, err := h.enrich(k, strs, inv)
 			switch {
 			case err != nil:
@@ -156,8 +142,8 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 	var outIdx, failedIdx []int
 	for start := 0; start < len(preps); {
 		if ctx.Err() != nil || (hasDeadline && time.Until(deadline) < margin) {
-			h.logger().ErrorContext(ctx, "no time left to write the rest of the batch", "sequence_number", ev.Records[start].Kinesis.SequenceNumber)
-			h.report(&res, ev, start, start)
+			h.logger().ErrorContext(ctx, "no time left to write the rest of the batch", "sequence_number", recs[start].SequenceNumber)
+			h.report(&res, recs, start, start)
 			return res
 		}
 		end, outBytes, failedBytes := start, 0, 0
@@ -198,7 +184,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 					res.Outcomes[i] = o
 					continue
 				}
-				h.logger().ErrorContext(ctx, "record not written", "stream", stream, "sequence_number", ev.Records[i].Kinesis.SequenceNumber,
+				h.logger().ErrorContext(ctx, "record not written", "stream", stream, "sequence_number", recs[i].SequenceNumber,
 					"error_code", r.ErrorCode, "error", r.ErrorMessage, "attempts", r.Attempts)
 				if first < 0 || i < first {
 					first = i
@@ -220,7 +206,7 @@ func (h *Handler) Process(ctx context.Context, ev events.KinesisEvent) Result {
 			note(failedIdx, h.write(ctx, h.Failed, failed, "failed-events"), "failed-events", Poison)
 		}
 		if first >= 0 {
-			h.report(&res, ev, start, first)
+			h.report(&res, recs, start, first)
 			return res
 		}
 		for i := start; i < end; i++ {
@@ -245,7 +231,7 @@ func (h *Handler) write(ctx context.Context, w Writer, recs []awsbatch.Record, s
 
 // report names record first in the response. Records from first on that the window did not see
 // written stay Unprocessed; duplicates before first are settled, their original having been written.
-func (h *Handler) report(res *Result, ev events.KinesisEvent, start, first int) {
+func (h *Handler) report(res *Result, recs []Record, start, first int) {
 	for i := start; i < first; i++ {
 		if res.Outcomes[i] == Unprocessed {
 			res.Outcomes[i] = Duplicate
@@ -255,12 +241,12 @@ func (h *Handler) report(res *Result, ev events.KinesisEvent, start, first int) 
 		res.Outcomes[i] = Unprocessed
 	}
 	res.Outcomes[first] = Reported
-	res.Response.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: ev.Records[first].Kinesis.SequenceNumber}}
+	res.Reported = recs[first].SequenceNumber
 }
 
 // enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
 // error makes it a poison record.
-func (h *Handler) enrich(k *events.KinesisRecord, strs interner, inv *obs.Invocation) ([]byte, string, error) {
+func (h *Handler) enrich(k *Record, strs interner, inv *obs.Invocation) ([]byte, string, error) {
 	in, err := decodeInput(k.Data, strs)
 	if err != nil {
 		return nil, "", poison("decode", err)
@@ -269,7 +255,7 @@ func (h *Handler) enrich(k *events.KinesisRecord, strs interner, inv *obs.Invoca
 	if errs := event.CheckEnvelope(&ce.CloudEvent); len(errs) > 0 {
 		return nil, "", poison("envelope", fmt.Errorf("invalid CloudEvent: %w", errs[0]))
 	}
-	it := &Item{Event: &ce.CloudEvent, SentAt: ce.SentAt, Raw: in.raw, Context: in.context, ArrivedAt: k.ApproximateArrivalTimestamp.UTC()}
+	it := &Item{Event: &ce.CloudEvent, SentAt: ce.SentAt, Raw: in.raw, Context: in.context, ArrivedAt: k.ArrivalTime.UTC()}
 	if h.Registry != nil {
 		it.Schema, _ = h.Registry.Lookup(ce.Type, ce.Version())
 	}
@@ -326,7 +312,7 @@ const failedOverhead = 16 << 10
 // data; when that would not fit in one Firehose record once base64-encoded, the original is cut and
 // a reason says so and names the sequence number, under which the whole record stays in the stream
 // for its retention period.
-func (h *Handler) failedRecord(k *events.KinesisRecord, reason error) []byte {
+func (h *Handler) failedRecord(k *Record, reason error) []byte {
 	msg := reason.Error()
 	if len(msg) > 4096 {
 		msg = msg[:4096]

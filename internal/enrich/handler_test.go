@@ -229,15 +229,15 @@ func TestHandleOrderedFailures(t *testing.T) {
 			failed := &recorder{failEntry: tc.failFailed}
 			h := newHandler(t, out, failed)
 			h.Limits = tc.limits
-			res := h.Process(t.Context(), batchOf(tc.records...))
+			res := h.Process(t.Context(), Records(batchOf(tc.records...)))
 			if fmt.Sprint(res.Outcomes) != fmt.Sprint(tc.want) {
 				t.Errorf("got outcomes %v, want %v", res.Outcomes, tc.want)
 			}
 			var reported string
-			if n := len(res.Response.BatchItemFailures); n > 1 {
+			if n := len(failuresOf(res)); n > 1 {
 				t.Fatalf("got %d batch item failures, want at most 1", n)
 			} else if n == 1 {
-				reported = res.Response.BatchItemFailures[0].ItemIdentifier
+				reported = failuresOf(res)[0].ItemIdentifier
 			}
 			if reported != tc.wantReported {
 				t.Errorf("got reported %q, want %q", reported, tc.wantReported)
@@ -295,7 +295,7 @@ func TestHandlePoisonReasons(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, failed := &recorder{}, &recorder{}
 			h := newHandler(t, out, failed)
-			res := h.Process(t.Context(), batchOf(tc.data))
+			res := h.Process(t.Context(), Records(batchOf(tc.data)))
 			if tc.reason == "" {
 				// A well-formed event that the chain handles is written.
 				if res.Outcomes[0] != Written {
@@ -303,8 +303,8 @@ func TestHandlePoisonReasons(t *testing.T) {
 				}
 				return
 			}
-			if res.Outcomes[0] != Poison || len(res.Response.BatchItemFailures) != 0 {
-				t.Fatalf("got %v %+v, want Poison and nothing reported", res.Outcomes[0], res.Response)
+			if res.Outcomes[0] != Poison || len(failuresOf(res)) != 0 {
+				t.Fatalf("got %v %+v, want Poison and nothing reported", res.Outcomes[0], failuresOf(res))
 			}
 			var f event.Failed
 			if err := json.Unmarshal(failed.acked[0], &f); err != nil {
@@ -336,7 +336,7 @@ func TestHandlePoisonReasons(t *testing.T) {
 func TestFailedRecordTruncatesOriginal(t *testing.T) {
 	h := &Handler{Now: nowFunc}
 	data := []byte(strings.Repeat("y", 1<<20))
-	b := h.failedRecord(&events.KinesisRecord{Data: data, SequenceNumber: "42"}, errors.New("too large"))
+	b := h.failedRecord(&Record{Data: data, SequenceNumber: "42"}, errors.New("too large"))
 	if len(b) > awsbatch.FirehoseLimits.MaxRecordBytes {
 		t.Fatalf("got a %d-byte failed-event record, want at most %d", len(b), awsbatch.FirehoseLimits.MaxRecordBytes)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/firelane/firelane/internal/awsbatch"
@@ -73,4 +74,12 @@ func defaultRegistry(t testing.TB) *schema.Registry {
 		t.Fatal(err)
 	}
 	return reg
+}
+
+// failuresOf is the BatchItemFailures list that [Handler.Handle] answers for res.
+func failuresOf(res Result) []events.KinesisBatchItemFailure {
+	if res.Reported == "" {
+		return nil
+	}
+	return []events.KinesisBatchItemFailure{{ItemIdentifier: res.Reported}}
 }

@@ -10,6 +10,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
+	"github.com/firelane/firelane/internal/obs"
+	"github.com/firelane/firelane/internal/obs/emf"
+	"github.com/firelane/firelane/internal/obs/trace"
 )
 
 // Invoke implements the aws-lambda-go runtime's Handler interface, so that lambda.Start runs it
@@ -30,6 +35,43 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode Kinesis event response: %w", err)
 	}
 	return b, nil
+}
+
+// Handle processes one Kinesis batch; it implements the contract in the package documentation.
+// It never returns an error: whatever a record meets, a response that names the first record not
+// written makes Lambda deliver it and every later one again, which is what a batch error would do
+// for the whole batch.
+func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+	inv := obs.Start(ctx, "enrich", h.logger())
+	defer inv.End()
+	ctx, span := trace.Start(obs.NewContext(ctx, inv), "enrich")
+	defer span.End()
+	res := h.Process(ctx, Records(ev))
+	span.Annotate("records", len(ev.Records))
+	inv.Count(obs.Received, len(ev.Records))
+	inv.Observe(obs.BatchSize, emf.Count, float64(len(ev.Records)))
+	inv.Count(obs.Accepted, res.Count(Written))
+	inv.Count(obs.Failed, res.Count(Poison), obs.Reason(obs.ReasonPoison))
+	inv.Count(obs.Failed, res.Count(Reported), obs.Reason(obs.ReasonWrite))
+	inv.Count(obs.Dropped, res.Count(Duplicate), obs.Reason(obs.ReasonDuplicate))
+	inv.Set("unprocessed", res.Count(Unprocessed)+res.Count(Reported))
+	// An empty list rather than null: both mean success to Lambda, and the empty one says so plainly.
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
+	if res.Reported != "" {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: res.Reported})
+	}
+	inv.Set("reported", len(resp.BatchItemFailures))
+	return resp, nil
+}
+
+// Records returns the core's view of a Kinesis event's records; the data is shared, not copied.
+func Records(ev events.KinesisEvent) []Record {
+	recs := make([]Record, len(ev.Records))
+	for i := range ev.Records {
+		k := &ev.Records[i].Kinesis
+		recs[i] = Record{Data: k.Data, SequenceNumber: k.SequenceNumber, PartitionKey: k.PartitionKey, ArrivalTime: k.ApproximateArrivalTimestamp.Time}
+	}
+	return recs
 }
 
 // DecodeKinesisEvent decodes a Lambda Kinesis event payload into the same value json.Unmarshal
@@ -82,9 +124,9 @@ func decodeKinesisFast(payload []byte) (events.KinesisEvent, bool) {
 	// decodes to at most three quarters of its length, and it is most of the payload.
 	var buf []byte
 	bufSize := len(payload) / 4 * 3
-	i := skipSpace(records, 1)
+	i := jsonbytes.SkipSpace(records, 1)
 	for i < len(records) && records[i] != ']' {
-		end := valueEnd(records, i)
+		end := jsonbytes.SkipLoose(records, i)
 		if end < 0 || records[i] != '{' {
 			return ev, false
 		}
@@ -93,14 +135,14 @@ func decodeKinesisFast(payload []byte) (events.KinesisEvent, bool) {
 			return ev, false
 		}
 		ev.Records = append(ev.Records, r)
-		i = skipSpace(records, end)
+		i = jsonbytes.SkipSpace(records, end)
 		if i < len(records) && records[i] == ',' {
-			i = skipSpace(records, i+1)
+			i = jsonbytes.SkipSpace(records, i+1)
 		} else if i >= len(records) || records[i] != ']' {
 			return ev, false
 		}
 	}
-	return ev, i < len(records) && skipSpace(records, i+1) == len(records)
+	return ev, i < len(records) && jsonbytes.SkipSpace(records, i+1) == len(records)
 }
 
 // plainName reports whether a raw member name has no escapes, so that an exact comparison is the

@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"reflect"
 	"regexp"
 	"sort"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"strconv"
 )
 
 // Schema is a compiled validator for one schema document. It is safe for concurrent use.
@@ -48,8 +46,8 @@ type depRequired struct {
 	req  []int // known-name indexes it requires
 }
 
-// node is one compiled subschema. Fields mirror the assertions of jsonschema/v5's Schema; absent
-// limits are -1 and absent subschemas nil.
+// node is one compiled subschema: the assertions of its keywords as jsonschema/v5 applies them;
+// absent limits are -1 and absent subschemas nil.
 type node struct {
 	loc    string
 	always int8 // +1 for the schema true, -1 for false, 0 otherwise
@@ -61,8 +59,8 @@ type node struct {
 	// them, enumComposite that an object or array does.
 	hasConst      bool
 	constCanon    string
-	constVal      any   // the const value as v5 holds it
-	enumVals      []any // the enum values as v5 holds them, in order
+	constVal      any   // the const value as decoded from the schema (numbers as json.Number)
+	enumVals      []any // the enum values as decoded, in order
 	enum          map[string]struct{}
 	hasEnum       bool
 	enumNum       bool
@@ -118,12 +116,32 @@ type node struct {
 	ifN, thenN, elseN *node
 }
 
-// Compile builds the fast validator of a schema that jsonschema/v5 has compiled with Draft2020 and
-// AssertFormat set, so that both read the document, its $ref and $defs identically. It returns a
-// *DeclinedError when the schema uses an assertion outside the supported subset.
-func Compile(s *jsonschema.Schema) (*Schema, error) {
-	c := &compiler{nodes: map[*jsonschema.Schema]*node{}}
-	root, err := c.node(s)
+// Compile builds the fast validator of the schema at the absolute URL u (the URL a document was
+// added under, with an optional fragment), reading its document and those it references as
+// jsonschema/v5 reads them. It returns a *DeclinedError when the schema uses an assertion outside
+// the supported subset, or when what it means would depend on more than its documents.
+func (c *Compiler) Compile(u string) (*Schema, error) {
+	if v := draftOf(u); v != 0 {
+		kw := "$dynamicRef (the draft 2020-12 metaschema)"
+		if v != 2020 {
+			kw = "a draft other than 2020-12"
+		}
+		return nil, &DeclinedError{Location: u, Keyword: kw}
+	}
+	b, f := split(u)
+	d, err := c.document(b)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", u, err)
+	}
+	if d.draft != 2020 {
+		return nil, &DeclinedError{Location: u, Keyword: "a draft other than 2020-12"}
+	}
+	t, err := c.resolve(d, "#", f, 0)
+	if err != nil {
+		return nil, err
+	}
+	bld := &builder{c: c, nodes: map[nodeKey]*node{}}
+	root, err := bld.node(t.doc, t.res)
 	if err != nil {
 		return nil, err
 	}
@@ -133,125 +151,213 @@ func Compile(s *jsonschema.Schema) (*Schema, error) {
 	return &Schema{root: root}, nil
 }
 
-type compiler struct {
-	nodes map[*jsonschema.Schema]*node
+// nodeKey names a subschema: jsonschema/v5 compiles each (document, fragment) once.
+type nodeKey struct {
+	doc  *document
+	floc string
 }
 
-// unexportedSet reports whether an unexported function field of v5's Schema is set, which is how
-// v5 records that it asserts a format, content encoding or media type.
-func unexportedSet(s *jsonschema.Schema, field string) bool {
-	f := reflect.ValueOf(s).Elem().FieldByName(field)
-	return f.IsValid() && !f.IsNil()
+// builder turns the subschemas that one [Compiler.Compile] reaches into nodes. Nodes are not
+// shared between calls, so that a declined schema leaves nothing half built behind.
+type builder struct {
+	c     *Compiler
+	nodes map[nodeKey]*node
 }
 
-func (c *compiler) node(s *jsonschema.Schema) (*node, error) {
-	if n, ok := c.nodes[s]; ok {
+// malformed declines a keyword whose value jsonschema/v5's metaschema would not have let through.
+func malformed(loc, kw string) error {
+	return &DeclinedError{Location: loc, Keyword: "a malformed " + kw}
+}
+
+func (b *builder) node(d *document, r *resource) (*node, error) {
+	key := nodeKey{d, r.floc}
+	if n, ok := b.nodes[key]; ok {
 		return n, nil
 	}
-	n := &node{loc: s.Location, minProps: -1, maxProps: -1, minItems: -1, maxItems: -1, minLen: -1, maxLen: -1, minContains: -1, maxContains: -1}
-	c.nodes[s] = n
-	decline := func(kw string) error { return &DeclinedError{Location: s.Location, Keyword: kw} }
+	loc := d.url + r.floc
+	n := &node{loc: loc, minProps: -1, maxProps: -1, minItems: -1, maxItems: -1, minLen: -1, maxLen: -1, minContains: -1, maxContains: -1}
+	b.nodes[key] = n
+	decline := func(kw string) error { return &DeclinedError{Location: loc, Keyword: kw} }
 
-	if s.Draft != jsonschema.Draft2020 {
+	if d.draft != 2020 {
 		return nil, decline("a draft other than 2020-12")
 	}
-	switch {
-	case s.RecursiveRef != nil:
-		return nil, decline("$recursiveRef")
-	case s.DynamicRef != nil:
-		return nil, decline("$dynamicRef")
-	case s.Dependencies != nil:
-		return nil, decline("dependencies")
-	case len(s.DependentSchemas) > 0:
-		return nil, decline("dependentSchemas")
-	case s.UnevaluatedProperties != nil:
-		return nil, decline("unevaluatedProperties")
-	case s.UnevaluatedItems != nil:
-		return nil, decline("unevaluatedItems")
-	case s.Items != nil || s.AdditionalItems != nil:
-		return nil, decline("items in its draft 2019-09 form")
-	case s.RegexProperties:
-		return nil, decline("regex property names")
-	case s.ContentEncoding != "" || s.ContentMediaType != "" || s.ContentSchema != nil ||
-		unexportedSet(s, "decoder") || unexportedSet(s, "mediaType"):
-		return nil, decline("contentEncoding/contentMediaType")
-	case len(s.Extensions) > 0:
-		return nil, decline("a keyword extension")
-	}
-	if s.Always != nil {
-		if *s.Always {
+	var m map[string]any
+	switch v := r.value.(type) {
+	case bool:
+		n.always = -1
+		if v {
 			n.always = 1
-		} else {
-			n.always = -1
 		}
 		return n, nil
+	case map[string]any:
+		m = v
+	default:
+		return nil, decline("a schema that is neither an object nor a boolean")
+	}
+	validation, applicator := d.hasVocab("validation"), d.hasVocab("applicator")
+	has := func(kw string) bool { _, ok := m[kw]; return ok }
+	nonEmptyString := func(kw string) bool { s, _ := m[kw].(string); return s != "" }
+	switch {
+	case has("$recursiveRef"):
+		return nil, decline("$recursiveRef")
+	case has("$dynamicRef"):
+		return nil, decline("$dynamicRef")
+	case applicator && has("dependencies"):
+		return nil, decline("dependencies")
+	case applicator && func() bool { o, _ := m["dependentSchemas"].(map[string]any); return len(o) > 0 }():
+		return nil, decline("dependentSchemas")
+	case d.hasVocab("unevaluated") && has("unevaluatedProperties"):
+		return nil, decline("unevaluatedProperties")
+	case d.hasVocab("unevaluated") && has("unevaluatedItems"):
+		return nil, decline("unevaluatedItems")
+	case applicator && m["regexProperties"] == true:
+		return nil, decline("regex property names")
+	case nonEmptyString("contentEncoding") || nonEmptyString("contentMediaType"):
+		return nil, decline("contentEncoding/contentMediaType")
 	}
 
-	for _, t := range s.Types {
-		switch t {
-		case "null":
-			n.types |= tNull
-		case "boolean":
-			n.types |= tBoolean
-		case "object":
-			n.types |= tObject
-		case "array":
-			n.types |= tArray
-		case "number":
-			n.types |= tNumber
-		case "integer":
-			if n.types&tNumber == 0 {
-				n.intFirst = true
+	// child compiles the subschema at a path below this one ("properties/a", "allOf/0").
+	child := func(path string) (*node, error) {
+		cr, err := d.pointer(r.floc + "/" + path)
+		if err != nil {
+			return nil, err
+		}
+		if cr == nil {
+			return nil, decline("a subschema that cannot be found: " + path)
+		}
+		return b.node(d, cr)
+	}
+	childList := func(kw string) ([]*node, error) {
+		v, ok := m[kw]
+		if !ok {
+			return nil, nil
+		}
+		a, ok := v.([]any)
+		if !ok {
+			return nil, malformed(loc, kw)
+		}
+		out := make([]*node, 0, len(a))
+		for i := range a {
+			sub, err := child(kw + "/" + strconv.Itoa(i))
+			if err != nil {
+				return nil, err
 			}
-			n.types |= tInteger
-		case "string":
-			n.types |= tString
+			out = append(out, sub)
+		}
+		return out, nil
+	}
+	stringList := func(kw string, v any) ([]string, error) {
+		a, ok := v.([]any)
+		if !ok {
+			return nil, malformed(loc, kw)
+		}
+		out := make([]string, len(a))
+		for i, x := range a {
+			if out[i], ok = x.(string); !ok {
+				return nil, malformed(loc, kw)
+			}
+		}
+		return out, nil
+	}
+	// integer reads a count as jsonschema/v5 does, through float64; -1 when absent.
+	integer := func(kw string) (int, error) {
+		v, ok := m[kw]
+		if !ok {
+			return -1, nil
+		}
+		num, ok := v.(json.Number)
+		if !ok {
+			return 0, malformed(loc, kw)
+		}
+		f, _ := num.Float64()
+		return int(f), nil
+	}
+	// limit reads a numeric limit. One that math/big cannot represent is no limit at all in
+	// jsonschema/v5, which ignores it.
+	limit := func(kw string) (*decimal, error) {
+		v, ok := m[kw]
+		if !ok {
+			return nil, nil
+		}
+		num, ok := v.(json.Number)
+		if !ok {
+			return nil, malformed(loc, kw)
+		}
+		if _, ok := new(big.Rat).SetString(string(num)); !ok {
+			return nil, nil
+		}
+		dec, _ := parseDecimal([]byte(num), nil)
+		return &dec, nil
+	}
+	var err error
+
+	if validation {
+		switch t := m["type"].(type) {
+		case nil:
+		case string:
+			n.addType(t)
+		case []any:
+			names, err := stringList("type", t)
+			if err != nil {
+				return nil, err
+			}
+			for _, name := range names {
+				n.addType(name)
+			}
+		default:
+			return nil, malformed(loc, "type")
 		}
 	}
 
-	if len(s.Constant) > 0 {
-		canon, err := canonicalOf(s.Constant[0])
+	if v, ok := m["const"]; ok {
+		canon, err := canonicalOf(v)
 		if err != nil {
 			return nil, decline("const " + err.Error())
 		}
-		n.hasConst, n.constCanon, n.constVal = true, canon, s.Constant[0]
+		n.hasConst, n.constCanon, n.constVal = true, canon, v
 		n.constNum = canon[0] == 'n'
 	}
-	if len(s.Enum) > 0 {
-		n.hasEnum = true
-		n.enum = map[string]struct{}{}
-		n.enumVals = s.Enum
-		for _, v := range s.Enum {
-			canon, err := canonicalOf(v)
-			if err != nil {
-				return nil, decline("enum " + err.Error())
-			}
-			n.enum[canon] = struct{}{}
-			switch canon[0] {
-			case 'n':
-				n.enumNum = true
-			case '[', '{':
-				n.enumComposite = true
-			}
+	if v, ok := m["enum"]; ok && validation {
+		vals, ok := v.([]any)
+		if !ok {
+			return nil, malformed(loc, "enum")
 		}
-		if n.hasConst && (n.constCanon[0] == '[' || n.constCanon[0] == '{') {
-			n.enumComposite = true
+		if len(vals) > 0 {
+			n.hasEnum = true
+			n.enum = map[string]struct{}{}
+			n.enumVals = vals
+			for _, v := range vals {
+				canon, err := canonicalOf(v)
+				if err != nil {
+					return nil, decline("enum " + err.Error())
+				}
+				n.enum[canon] = struct{}{}
+				switch canon[0] {
+				case 'n':
+					n.enumNum = true
+				case '[', '{':
+					n.enumComposite = true
+				}
+			}
 		}
 	}
 	if n.hasConst && (n.constCanon[0] == '[' || n.constCanon[0] == '{') {
 		n.enumComposite = true
 	}
 
-	if unexportedSet(s, "format") {
-		f, ok := formatFor(s.Format)
+	if v, ok := m["format"]; ok {
+		name, ok := v.(string)
 		if !ok {
-			return nil, decline("format " + s.Format + " checked by a custom function")
+			return nil, malformed(loc, "format")
 		}
-		n.format = f
+		// A format jsonschema/v5 has no checker for asserts nothing.
+		if f, known := formatFor(name); known {
+			n.format = f
+		}
 	}
 
 	// objects
-	n.minProps, n.maxProps = s.MinProperties, s.MaxProperties
 	n.known = map[string]int{}
 	addKnown := func(name string) int {
 		if i, ok := n.known[name]; ok {
@@ -262,65 +368,90 @@ func (c *compiler) node(s *jsonschema.Schema) (*node, error) {
 		n.propNode = append(n.propNode, nil)
 		return len(n.knownNames) - 1
 	}
-	names := make([]string, 0, len(s.Properties))
-	for name := range s.Properties {
-		names = append(names, name)
+	if validation {
+		if n.minProps, err = integer("minProperties"); err != nil {
+			return nil, err
+		}
+		if n.maxProps, err = integer("maxProperties"); err != nil {
+			return nil, err
+		}
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		sub, err := c.node(s.Properties[name])
+	if v, ok := m["properties"]; ok && applicator {
+		props, ok := v.(map[string]any)
+		if !ok {
+			return nil, malformed(loc, "properties")
+		}
+		for _, name := range sortedKeys(props) {
+			sub, err := child("properties/" + escapeToken(name))
+			if err != nil {
+				return nil, err
+			}
+			n.propNode[addKnown(name)] = sub
+		}
+	}
+	if v, ok := m["required"]; ok && validation {
+		names, err := stringList("required", v)
 		if err != nil {
 			return nil, err
 		}
-		n.propNode[addKnown(name)] = sub
-	}
-	for _, name := range s.Required {
-		n.required = append(n.required, addKnown(name))
-	}
-	depNames := make([]string, 0, len(s.DependentRequired))
-	for name := range s.DependentRequired {
-		depNames = append(depNames, name)
-	}
-	sort.Strings(depNames)
-	for _, name := range depNames {
-		d := depRequired{name: addKnown(name)}
-		for _, r := range s.DependentRequired[name] {
-			d.req = append(d.req, addKnown(r))
-		}
-		n.depRequired = append(n.depRequired, d)
-	}
-	pats := make([]*regexp.Regexp, 0, len(s.PatternProperties))
-	for re := range s.PatternProperties {
-		pats = append(pats, re)
-	}
-	sort.Slice(pats, func(i, j int) bool { return pats[i].String() < pats[j].String() })
-	for _, re := range pats {
-		sub, err := c.node(s.PatternProperties[re])
-		if err != nil {
-			return nil, err
-		}
-		n.patterns = append(n.patterns, patternProp{newMatcher(re), sub})
-	}
-	switch a := s.AdditionalProperties.(type) {
-	case bool:
-		n.addlFalse = !a
-	case *jsonschema.Schema:
-		sub, err := c.node(a)
-		if err != nil {
-			return nil, err
-		}
-		if sub.always == -1 {
-			n.addlFalse = true
-		} else if sub.always != 1 {
-			n.addl = sub
+		for _, name := range names {
+			n.required = append(n.required, addKnown(name))
 		}
 	}
-	if s.PropertyNames != nil {
-		sub, err := c.node(s.PropertyNames)
-		if err != nil {
-			return nil, err
+	if v, ok := m["dependentRequired"]; ok && validation {
+		deps, ok := v.(map[string]any)
+		if !ok {
+			return nil, malformed(loc, "dependentRequired")
 		}
-		n.propNames = sub
+		for _, name := range sortedKeys(deps) {
+			req, err := stringList("dependentRequired", deps[name])
+			if err != nil {
+				return nil, err
+			}
+			dr := depRequired{name: addKnown(name)}
+			for _, r := range req {
+				dr.req = append(dr.req, addKnown(r))
+			}
+			n.depRequired = append(n.depRequired, dr)
+		}
+	}
+	if v, ok := m["patternProperties"]; ok && applicator {
+		pats, ok := v.(map[string]any)
+		if !ok {
+			return nil, malformed(loc, "patternProperties")
+		}
+		for _, p := range sortedKeys(pats) {
+			re, err := regexp.Compile(p)
+			if err != nil {
+				return nil, malformed(loc, "patternProperties pattern")
+			}
+			sub, err := child("patternProperties/" + escapeToken(p))
+			if err != nil {
+				return nil, err
+			}
+			n.patterns = append(n.patterns, patternProp{newMatcher(re), sub})
+		}
+	}
+	if applicator {
+		switch a := m["additionalProperties"].(type) {
+		case bool:
+			n.addlFalse = !a
+		case map[string]any:
+			sub, err := child("additionalProperties")
+			if err != nil {
+				return nil, err
+			}
+			if sub.always == -1 {
+				n.addlFalse = true
+			} else if sub.always != 1 {
+				n.addl = sub
+			}
+		}
+		if has("propertyNames") {
+			if n.propNames, err = child("propertyNames"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	n.countDistinct = n.minProps >= 0 || n.maxProps >= 0
 	n.trackUnknown = n.countDistinct || len(n.patterns) > 0 || n.addl != nil
@@ -328,113 +459,187 @@ func (c *compiler) node(s *jsonschema.Schema) (*node, error) {
 		n.propNames != nil || n.countDistinct
 
 	// arrays
-	n.minItems, n.maxItems, n.unique = s.MinItems, s.MaxItems, s.UniqueItems
-	for _, p := range s.PrefixItems {
-		sub, err := c.node(p)
-		if err != nil {
+	minContains, maxContains := 1, -1
+	if validation {
+		if n.minItems, err = integer("minItems"); err != nil {
 			return nil, err
 		}
-		n.prefix = append(n.prefix, sub)
+		if n.maxItems, err = integer("maxItems"); err != nil {
+			return nil, err
+		}
+		if v, ok := m["uniqueItems"]; ok {
+			if n.unique, ok = v.(bool); !ok {
+				return nil, malformed(loc, "uniqueItems")
+			}
+		}
+		if minContains, err = integer("minContains"); err != nil {
+			return nil, err
+		}
+		if minContains == -1 {
+			minContains = 1
+		}
+		if maxContains, err = integer("maxContains"); err != nil {
+			return nil, err
+		}
 	}
-	if s.Items2020 != nil {
-		sub, err := c.node(s.Items2020)
-		if err != nil {
+	if applicator {
+		if n.prefix, err = childList("prefixItems"); err != nil {
 			return nil, err
 		}
-		n.items = sub
-	}
-	if s.Contains != nil && (s.MinContains != -1 || s.MaxContains != -1) {
-		sub, err := c.node(s.Contains)
-		if err != nil {
-			return nil, err
+		if has("items") {
+			if n.items, err = child("items"); err != nil {
+				return nil, err
+			}
 		}
-		n.contains = sub
-		n.minContains, n.maxContains = s.MinContains, s.MaxContains
+		if has("contains") && (minContains != -1 || maxContains != -1) {
+			if n.contains, err = child("contains"); err != nil {
+				return nil, err
+			}
+			n.minContains, n.maxContains = minContains, maxContains
+		}
 	}
 	n.hasArray = len(n.prefix) > 0 || n.items != nil || n.contains != nil || n.minItems >= 0 ||
 		n.maxItems >= 0 || n.unique
 
 	// strings
-	n.minLen, n.maxLen = s.MinLength, s.MaxLength
-	if s.Pattern != nil {
-		n.pattern = newMatcher(s.Pattern)
+	if validation {
+		if n.minLen, err = integer("minLength"); err != nil {
+			return nil, err
+		}
+		if n.maxLen, err = integer("maxLength"); err != nil {
+			return nil, err
+		}
+		if v, ok := m["pattern"]; ok {
+			p, ok := v.(string)
+			if !ok {
+				return nil, malformed(loc, "pattern")
+			}
+			re, err := regexp.Compile(p)
+			if err != nil {
+				return nil, malformed(loc, "pattern")
+			}
+			n.pattern = newMatcher(re)
+		}
 	}
 	n.hasString = n.minLen >= 0 || n.maxLen >= 0 || n.pattern != nil || n.format != nil
 
 	// numbers
-	var err error
-	if n.min, err = ratLimit(s.Minimum); err == nil {
-		if n.max, err = ratLimit(s.Maximum); err == nil {
-			if n.exMin, err = ratLimit(s.ExclusiveMinimum); err == nil {
-				if n.exMax, err = ratLimit(s.ExclusiveMaximum); err == nil {
-					n.multiple, err = ratLimit(s.MultipleOf)
-				}
+	if validation {
+		if n.min, err = limit("minimum"); err != nil {
+			return nil, err
+		}
+		if n.max, err = limit("maximum"); err != nil {
+			return nil, err
+		}
+		// The boolean forms of draft 4 turn minimum and maximum exclusive.
+		switch x := m["exclusiveMinimum"].(type) {
+		case bool:
+			if x {
+				n.min, n.exMin = nil, n.min
+			}
+		case nil:
+		default:
+			if n.exMin, err = limit("exclusiveMinimum"); err != nil {
+				return nil, err
 			}
 		}
-	}
-	if err != nil {
-		return nil, decline(err.Error())
+		switch x := m["exclusiveMaximum"].(type) {
+		case bool:
+			if x {
+				n.max, n.exMax = nil, n.max
+			}
+		case nil:
+		default:
+			if n.exMax, err = limit("exclusiveMaximum"); err != nil {
+				return nil, err
+			}
+		}
+		if n.multiple, err = limit("multipleOf"); err != nil {
+			return nil, err
+		}
 	}
 	n.hasNumber = n.min != nil || n.max != nil || n.exMin != nil || n.exMax != nil || n.multiple != nil
 
 	// in-place applicators
-	sub := func(x *jsonschema.Schema) (*node, error) {
-		if x == nil {
-			return nil, nil
+	if v, ok := m["$ref"]; ok {
+		ref, ok := v.(string)
+		if !ok {
+			return nil, malformed(loc, "$ref")
 		}
-		return c.node(x)
+		t, err := b.c.resolve(d, r.floc, ref, 0)
+		if err != nil {
+			return nil, err
+		}
+		if n.ref, err = b.node(t.doc, t.res); err != nil {
+			return nil, err
+		}
 	}
-	subs := func(xs []*jsonschema.Schema) ([]*node, error) {
-		var out []*node
-		for _, x := range xs {
-			y, err := c.node(x)
-			if err != nil {
+	if applicator {
+		if has("not") {
+			if n.not, err = child("not"); err != nil {
 				return nil, err
 			}
-			out = append(out, y)
 		}
-		return out, nil
-	}
-	if n.ref, err = sub(s.Ref); err != nil {
-		return nil, err
-	}
-	if n.not, err = sub(s.Not); err != nil {
-		return nil, err
-	}
-	if n.allOf, err = subs(s.AllOf); err != nil {
-		return nil, err
-	}
-	if n.anyOf, err = subs(s.AnyOf); err != nil {
-		return nil, err
-	}
-	if n.oneOf, err = subs(s.OneOf); err != nil {
-		return nil, err
-	}
-	if s.If != nil {
-		if n.ifN, err = sub(s.If); err != nil {
+		if n.allOf, err = childList("allOf"); err != nil {
 			return nil, err
 		}
-		if n.thenN, err = sub(s.Then); err != nil {
+		if n.anyOf, err = childList("anyOf"); err != nil {
 			return nil, err
 		}
-		if n.elseN, err = sub(s.Else); err != nil {
+		if n.oneOf, err = childList("oneOf"); err != nil {
 			return nil, err
+		}
+		if m["if"] != nil {
+			if n.ifN, err = child("if"); err != nil {
+				return nil, err
+			}
+			if has("then") {
+				if n.thenN, err = child("then"); err != nil {
+					return nil, err
+				}
+			}
+			if has("else") {
+				if n.elseN, err = child("else"); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	n.inPlace = n.ref != nil || n.not != nil || len(n.allOf) > 0 || len(n.anyOf) > 0 || len(n.oneOf) > 0 || n.ifN != nil
 	return n, nil
 }
 
-// ratLimit converts a numeric limit of v5's schema; nil stays nil.
-func ratLimit(r *big.Rat) (*decimal, error) {
-	if r == nil {
-		return nil, nil
+// addType adds a name of the type keyword; "integer" before "number" makes jsonschema/v5 check
+// integer-ness first.
+func (n *node) addType(t string) {
+	switch t {
+	case "null":
+		n.types |= tNull
+	case "boolean":
+		n.types |= tBoolean
+	case "object":
+		n.types |= tObject
+	case "array":
+		n.types |= tArray
+	case "number":
+		n.types |= tNumber
+	case "integer":
+		if n.types&tNumber == 0 {
+			n.intFirst = true
+		}
+		n.types |= tInteger
+	case "string":
+		n.types |= tString
 	}
-	d, ok := decimalOfRat(r)
-	if !ok {
-		return nil, fmt.Errorf("numeric limit %s", r.RatString())
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return &d, nil
+	sort.Strings(keys)
+	return keys
 }
 
 // checkLoops declines a schema in which applicators reach the same subschema again without moving
@@ -575,21 +780,7 @@ func appendCanonicalValue(buf []byte, v any) ([]byte, error) {
 // prefix of another's.
 func appendCanonicalString(buf, s []byte) []byte {
 	buf = append(buf, 's')
-	buf = appendUint(buf, uint64(len(s)))
+	buf = strconv.AppendUint(buf, uint64(len(s)), 10)
 	buf = append(buf, ':')
 	return append(buf, s...)
-}
-
-func appendUint(buf []byte, u uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	return append(buf, tmp[i:]...)
 }

@@ -4,14 +4,21 @@
 // text. The edge uses it for the accept decision and asks v5 for the reasons only when an event
 // is rejected (see internal/schema and docs/validation.md).
 //
-// [Compile] takes the schema that jsonschema/v5 has compiled, so both read the document, $ref and
-// $defs identically, and turns it into a tree of checks that a recursive scanner applies while
+// A [Compiler] reads the schema documents themselves (the JSON of each schema and of the
+// documents its $ref names, loaded through the same no-network loader as internal/schema's
+// jsonschema/v5 compiler) and resolves $id, $anchor, $ref and $defs by the rules v5 applies to
+// draft 2020-12 (see resolve.go), so that both reach the same subschemas. Nothing of v5 is read
+// but its public format checkers: the fast path does not depend on how v5 stores a compiled
+// schema. Each subschema becomes a node of checks that a recursive scanner applies while
 // it walks the text: type, properties, required, additionalProperties, patternProperties,
 // propertyNames, items, prefixItems, contains/minContains/maxContains, enum, const, the numeric
 // limits, multipleOf, minLength/maxLength, pattern, format, minItems/maxItems, uniqueItems,
-// minProperties/maxProperties, dependentRequired, $ref, allOf/anyOf/oneOf/not and if/then/else.
-// A schema that uses any other assertion ($dynamicRef, unevaluatedProperties, dependentSchemas,
-// content keywords, ...) is declined with a [*DeclinedError], and v5 validates against it.
+// minProperties/maxProperties, dependentRequired, $ref, allOf/anyOf/oneOf/not and if/then/else,
+// each read only where the document's metaschema enables its vocabulary. A schema that uses any
+// other assertion ($dynamicRef, unevaluatedProperties, dependentSchemas, content keywords, ...),
+// another draft, a metaschema the fast path has no copy of, or whose meaning would depend on the
+// order in which v5 happened to compile it, is declined with a [*DeclinedError], and v5
+// validates against it.
 //
 // What makes the answer v5's:
 //   - JSON syntax, nesting depth (10000) and trailing text follow encoding/json's scanner.

@@ -1,28 +1,20 @@
 package fastschema_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/firelane/firelane/internal/fastschema"
 )
 
-func ExampleCompile() {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	src := `{"type":"object","required":["n"],"properties":{"n":{"type":"integer","multipleOf":0.5}}}`
-	if err := c.AddResource("firelane:///example.json", bytes.NewReader([]byte(src))); err != nil {
+func ExampleCompiler_Compile() {
+	c := fastschema.NewCompiler()
+	src := `{"type":"object","required":["n"],"properties":{"n":{"$ref":"#/$defs/half"}},
+		"$defs":{"half":{"type":"integer","multipleOf":0.5}}}`
+	if err := c.AddResource("firelane:///example.json", []byte(src)); err != nil {
 		panic(err)
 	}
-	v5, err := c.Compile("firelane:///example.json")
-	if err != nil {
-		panic(err)
-	}
-	fast, err := fastschema.Compile(v5)
+	fast, err := c.Compile("firelane:///example.json")
 	if err != nil {
 		panic(err)
 	}
@@ -39,12 +31,12 @@ func ExampleCompile() {
 }
 
 func ExampleDeclinedError() {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
+	c := fastschema.NewCompiler()
 	src := `{"type":"object","unevaluatedProperties":false}`
-	_ = c.AddResource("firelane:///declined.json", bytes.NewReader([]byte(src)))
-	v5, _ := c.Compile("firelane:///declined.json")
-	_, err := fastschema.Compile(v5)
+	if err := c.AddResource("firelane:///declined.json", []byte(src)); err != nil {
+		panic(err)
+	}
+	_, err := c.Compile("firelane:///declined.json")
 	var de *fastschema.DeclinedError
 	if errors.As(err, &de) {
 		fmt.Println(de.Keyword)

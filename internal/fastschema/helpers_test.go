@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -41,6 +42,12 @@ func newV5Compiler(remotes string) *jsonschema.Compiler {
 	return c
 }
 
+// fastCompilers pairs each v5 compiler of the tests with the fast one that holds the same
+// documents and loads through the same LoadURL.
+var fastCompilers sync.Map // *jsonschema.Compiler -> *Compiler
+
+// compileBoth adds src under url to the v5 compiler c and to its fast twin, and compiles it with
+// both: the fast path from the document alone.
 func compileBoth(t testing.TB, c *jsonschema.Compiler, url string, src []byte) (*jsonschema.Schema, *Schema, error) {
 	t.Helper()
 	if err := c.AddResource(url, bytes.NewReader(src)); err != nil {
@@ -50,7 +57,15 @@ func compileBoth(t testing.TB, c *jsonschema.Compiler, url string, src []byte) (
 	if err != nil {
 		return nil, nil, err
 	}
-	fast, err := Compile(s5)
+	fc := NewCompiler()
+	fc.LoadURL = c.LoadURL
+	if prev, loaded := fastCompilers.LoadOrStore(c, fc); loaded {
+		fc = prev.(*Compiler)
+	}
+	if err := fc.AddResource(url, src); err != nil {
+		return s5, nil, err
+	}
+	fast, err := fc.Compile(url)
 	return s5, fast, err
 }
 

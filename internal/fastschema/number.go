@@ -215,30 +215,3 @@ func appendCanonical(buf []byte, d decimal) []byte {
 	buf = append(buf, 'e')
 	return strconv.AppendInt(buf, d.exp, 10)
 }
-
-// decimalOfRat converts a rational with a power-of-ten-friendly denominator (every number
-// jsonschema/v5 reads from a schema) to a decimal. ok is false for any other rational.
-func decimalOfRat(r *big.Rat) (decimal, bool) {
-	num := new(big.Int).Set(r.Num())
-	den := new(big.Int).Set(r.Denom())
-	var exp int64
-	ten := big.NewInt(10)
-	zero := new(big.Int)
-	for den.Cmp(big.NewInt(1)) != 0 {
-		if exp < -2*maxRatExp {
-			return decimal{}, false
-		}
-		// Multiply numerator and denominator by 10 until the denominator divides the numerator.
-		num.Mul(num, ten)
-		exp--
-		q, m := new(big.Int).QuoRem(num, den, new(big.Int))
-		if m.Cmp(zero) == 0 {
-			num = q
-			den.SetInt64(1)
-		}
-	}
-	lit := num.String()
-	lit += "e" + strconv.FormatInt(exp, 10)
-	d, _ := parseDecimal([]byte(lit), nil)
-	return d, true
-}

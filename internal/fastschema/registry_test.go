@@ -83,37 +83,6 @@ func TestRegistryWorkload(t *testing.T) {
 	}
 }
 
-func TestValidatorEnv(t *testing.T) {
-	dir, _ := workloadPaths(t)
-	for _, tc := range []struct {
-		name, env string
-		want      schema.Validator
-		wantErr   bool
-	}{
-		{name: "unset", env: "", want: schema.ValidatorFast},
-		{name: "fast", env: "fast", want: schema.ValidatorFast},
-		{name: "v5", env: "v5", want: schema.ValidatorV5},
-		{name: "unknown", env: "ajv", wantErr: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(schema.ValidatorEnv, tc.env)
-			reg, err := schema.LoadDir(dir)
-			if tc.wantErr {
-				if err == nil || !strings.Contains(err.Error(), schema.ValidatorEnv) {
-					t.Fatalf("got error %v, want one naming %s", err, schema.ValidatorEnv)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := reg.Validator(); got != tc.want {
-				t.Errorf("got validator %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestDeclinedSchemaFallsBack checks that a data schema outside the supported subset is listed and
 // validated by v5, while the others keep the fast path.
 func TestDeclinedSchemaFallsBack(t *testing.T) {

@@ -3,8 +3,11 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/firelane/firelane/internal/settings"
 )
 
 // Config holds the edge's settings. A zero field takes its value from [DefaultConfig], so a
@@ -125,13 +128,56 @@ func (c Config) Check() error {
 	return errors.Join(errs...)
 }
 
-// SplitList splits a comma-separated setting into its trimmed, non-empty items.
-func SplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+// Environment variable names of the ingest function's settings.
+const (
+	EnvMaxBodyBytes       = "MAX_BODY_BYTES"
+	EnvMaxDecodedBytes    = "MAX_DECODED_BYTES"
+	EnvMaxEvents          = "MAX_EVENTS"
+	EnvMaxEventBytes      = "MAX_EVENT_BYTES"
+	EnvMaxErrors          = "MAX_ERRORS"
+	EnvIntegrationTimeout = "INTEGRATION_TIMEOUT_MS"
+	EnvSafetyMargin       = "SAFETY_MARGIN_MS"
+	EnvPartitionKey       = "PARTITION_KEY"
+	EnvAllowedOrigins     = "CORS_ALLOW_ORIGINS"
+)
+
+// ConfigFromEnv reads the configuration with getenv (os.Getenv in the function) and checks it.
+// An unset setting keeps its [DefaultConfig] value.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig
+	c.PartitionKey = slices.Clone(c.PartitionKey)
+	var err error
+	for _, s := range []struct {
+		name string
+		to   *int
+	}{
+		{EnvMaxBodyBytes, &c.MaxBodyBytes},
+		{EnvMaxDecodedBytes, &c.MaxDecodedBytes},
+		{EnvMaxEvents, &c.MaxEvents},
+		{EnvMaxEventBytes, &c.MaxEventBytes},
+		{EnvMaxErrors, &c.MaxErrors},
+	} {
+		if *s.to, err = settings.PositiveInt(getenv, s.name, *s.to); err != nil {
+			return Config{}, err
 		}
 	}
-	return out
+	for _, s := range []struct {
+		name string
+		to   *time.Duration
+	}{
+		{EnvIntegrationTimeout, &c.IntegrationTimeout},
+		{EnvSafetyMargin, &c.SafetyMargin},
+	} {
+		if *s.to, err = settings.Millis(getenv, s.name, *s.to); err != nil {
+			return Config{}, err
+		}
+	}
+	if keys := settings.List(getenv(EnvPartitionKey)); len(keys) > 0 {
+		c.PartitionKey = keys
+	}
+	c.AllowedOrigins = settings.List(getenv(EnvAllowedOrigins))
+	if err := c.Check(); err != nil {
+		return Config{}, fmt.Errorf("ingest configuration: %w", err)
+	}
+	return c, nil
 }

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/obs"
@@ -46,89 +44,6 @@ type Handler struct {
 	Logger   *slog.Logger
 	// Now is the clock of failed_at and of received_at when API Gateway gives no request time.
 	Now func() time.Time
-}
-
-// Outcome of one event.
-const (
-	StatusAccepted = "accepted" // Kinesis acknowledged the event
-	StatusRejected = "rejected" // the event is invalid; resending it unchanged will not help
-	StatusFailed   = "failed"   // the event is valid but was not written; resend it later
-)
-
-// EventResult is one event's outcome in the answer. Index counts the request's events from 0 (for
-// NDJSON, blank lines do not count). ID is the event's id when it has one of at most 256 bytes.
-type EventResult struct {
-	Index           int            `json:"index"`
-	ID              string         `json:"id,omitempty"`
-	Status          string         `json:"status"`
-	Errors          []event.Reason `json:"errors,omitempty"`
-	ErrorsTruncated bool           `json:"errors_truncated,omitempty"`
-}
-
-// Response is the JSON body of every answer about events.
-type Response struct {
-	RequestID string        `json:"request_id,omitempty"`
-	Accepted  int           `json:"accepted"`
-	Rejected  int           `json:"rejected"`
-	Failed    int           `json:"failed"`
-	Results   []EventResult `json:"results"`
-}
-
-// ErrorBody is the JSON body of an answer about the request as a whole.
-type ErrorBody struct {
-	Error     string `json:"error"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// answer is a response in neither payload version's shape.
-type answer struct {
-	status  int
-	headers map[string]string
-	body    []byte
-}
-
-// Handle answers one API Gateway REST API (payload version 1.0) proxy request.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	r := fromV1(&req)
-	a := h.serve(ctx, &r)
-	return events.APIGatewayProxyResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
-}
-
-// HandleV2 answers one API Gateway HTTP API (payload version 2.0) request.
-func (h *Handler) HandleV2(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	r := fromV2(&req)
-	a := h.serve(ctx, &r)
-	return events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
-}
-
-// Invoke implements the Lambda runtime's handler interface: it answers a REST API (1.0) or HTTP
-// API (2.0) proxy event, told apart by the "version" member that only 2.0 carries, in the answer
-// shape of the same version. It returns an error only for a payload that is not an API Gateway
-// proxy event at all, which a client cannot send.
-func (h *Handler) Invoke(ctx context.Context, raw []byte) ([]byte, error) {
-	p, err := decodePayload(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decode API Gateway event: %w", err)
-	}
-	if p.Version == "2.0" {
-		req := events.APIGatewayV2HTTPRequest{Version: p.Version, RouteKey: p.RouteKey, RawPath: p.RawPath, Headers: p.Headers, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
-		if len(p.RequestContext) > 0 {
-			if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
-				return nil, fmt.Errorf("decode HTTP API request context: %w", err)
-			}
-		}
-		resp, _ := h.HandleV2(ctx, req)
-		return json.Marshal(resp)
-	}
-	req := events.APIGatewayProxyRequest{Resource: p.Resource, Path: p.Path, HTTPMethod: p.HTTPMethod, Headers: p.Headers, MultiValueHeaders: p.MultiValueHeaders, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
-	if len(p.RequestContext) > 0 {
-		if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
-			return nil, fmt.Errorf("decode REST API request context: %w", err)
-		}
-	}
-	resp, _ := h.Handle(ctx, req)
-	return json.Marshal(resp)
 }
 
 // serve answers a request. It never fails: every outcome is an answer.
@@ -255,7 +170,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			if res.Entry != nil {
 				typ = res.Entry.Type
 			}
-			rejectedBy[typeClass{typ, obs.ClassOf(res.Reasons)}]++
+			rejectedBy[typeClass{typ, res.Class()}]++
 			continue
 		}
 		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
@@ -326,9 +241,6 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	return resp
 }
 
-// setAside writes rejected events to the failed-events stream. When there is none, or it does not
-// take an event, the event is logged with its reasons instead: one error line per event, holding
-// the whole failed-event record when it fits a log line. The client's answer is the same either way.
 // reasonSummary lists a rejection's reasons as "keyword at pointer", without the messages, which
 // may quote the event's values.
 func reasonSummary(reasons []event.Reason) []string {
@@ -339,6 +251,9 @@ func reasonSummary(reasons []event.Reason) []string {
 	return out
 }
 
+// setAside writes rejected events to the failed-events stream. When there is none, or it does not
+// take an event, the event is logged with its reasons instead: one error line per event, holding
+// the whole failed-event record when it fits a log line. The client's answer is the same either way.
 func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, resp *Response) {
 	if h.Rejected == nil {
 		// No destination is configured: the client has the reasons, and the log says where they
@@ -376,102 +291,4 @@ func (h *Handler) logRequest(inv *obs.Invocation, r *request, status, events int
 	if resp == nil && status >= 400 {
 		inv.Count(obs.Rejected, 1, obs.Reason(obs.ReasonRequest))
 	}
-}
-
-// throttled are the error codes that mean "too much, too fast" rather than "unavailable".
-var throttled = map[string]bool{
-	"ProvisionedThroughputExceededException": true,
-	"ThrottlingException":                    true,
-	"LimitExceededException":                 true,
-	"KMSThrottlingException":                 true,
-}
-
-// statusOf maps the outcomes to the status code that tells the client what to do:
-//   - 200: every event accepted.
-//   - 207: some accepted, the others rejected; do not resend the rejected ones unchanged.
-//   - 422: every event rejected; do not retry.
-//   - 429: some events failed because the stream is throttled; resend the failed ones after
-//     Retry-After.
-//   - 503: some events failed for another reason; resend the failed ones after Retry-After.
-func statusOf(r *Response) int {
-	if r.Failed > 0 {
-		for _, e := range r.Results {
-			if e.Status == StatusFailed && (len(e.Errors) == 0 || !throttled[e.Errors[0].Keyword]) {
-				return http.StatusServiceUnavailable
-			}
-		}
-		return http.StatusTooManyRequests
-	}
-	switch {
-	case r.Rejected == 0:
-		return http.StatusOK
-	case r.Accepted == 0:
-		return http.StatusUnprocessableEntity
-	default:
-		return http.StatusMultiStatus
-	}
-}
-
-// preflight answers a CORS preflight request.
-func (h *Handler) preflight(r *request, cors map[string]string) answer {
-	if r.header("origin") == "" || r.header("access-control-request-method") == "" {
-		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "OPTIONS is for CORS preflight requests; use POST to send events"}, r.ctx.RequestID, cors)
-		a.headers["Allow"] = "OPTIONS, POST"
-		return a
-	}
-	if cors == nil {
-		return errorAnswer(&requestError{http.StatusForbidden, "origin_not_allowed", "this origin may not send events from a browser"}, r.ctx.RequestID, nil)
-	}
-	cors["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-	if rh := r.header("access-control-request-headers"); rh != "" && isTokenList(rh) {
-		cors["Access-Control-Allow-Headers"] = clip(rh, 2048)
-	}
-	cors["Access-Control-Max-Age"] = "600"
-	return answer{status: http.StatusNoContent, headers: cors}
-}
-
-// corsHeaders returns the CORS headers of an answer to a request from an allowed origin, nil
-// otherwise.
-func corsHeaders(r *request, cfg *Config) map[string]string {
-	origin := r.header("origin")
-	if origin == "" || len(cfg.AllowedOrigins) == 0 {
-		return nil
-	}
-	for _, o := range cfg.AllowedOrigins {
-		if o == "*" {
-			return map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
-		}
-		if strings.EqualFold(o, origin) {
-			return map[string]string{"Access-Control-Allow-Origin": o, "Vary": "Origin", "Access-Control-Expose-Headers": "Retry-After"}
-		}
-	}
-	return nil
-}
-
-// isTokenList reports whether s is a comma-separated list of HTTP header names, so that echoing it
-// cannot inject anything into a response header.
-func isTokenList(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == ',' || c == ' ' || c == '-' || c == '_' || c == '.' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
-			return false
-		}
-	}
-	return true
-}
-
-func jsonAnswer(status int, body any, cors map[string]string) answer {
-	b, err := json.Marshal(body)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"the answer could not be encoded"}`)
-	}
-	headers := map[string]string{"Content-Type": "application/json"}
-	for k, v := range cors {
-		headers[k] = v
-	}
-	return answer{status: status, headers: headers, body: b}
-}
-
-func errorAnswer(e *requestError, requestID string, cors map[string]string) answer {
-	return jsonAnswer(e.status, ErrorBody{Error: e.code, Message: e.msg, RequestID: requestID}, cors)
 }

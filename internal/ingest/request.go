@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -111,13 +114,45 @@ func fromV2(req *events.APIGatewayV2HTTPRequest) request {
 	return r
 }
 
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// Handle answers one API Gateway REST API (payload version 1.0) proxy request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	r := fromV1(&req)
+	a := h.serve(ctx, &r)
+	return events.APIGatewayProxyResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+}
+
+// HandleV2 answers one API Gateway HTTP API (payload version 2.0) request.
+func (h *Handler) HandleV2(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := fromV2(&req)
+	a := h.serve(ctx, &r)
+	return events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+}
+
+// Invoke implements the Lambda runtime's handler interface: it answers a REST API (1.0) or HTTP
+// API (2.0) proxy event, told apart by the "version" member that only 2.0 carries, in the answer
+// shape of the same version. It returns an error only for a payload that is not an API Gateway
+// proxy event at all, which a client cannot send.
+func (h *Handler) Invoke(ctx context.Context, raw []byte) ([]byte, error) {
+	p, err := decodePayload(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode API Gateway event: %w", err)
 	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
+	if p.Version == "2.0" {
+		req := events.APIGatewayV2HTTPRequest{Version: p.Version, RouteKey: p.RouteKey, RawPath: p.RawPath, Headers: p.Headers, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
+		if len(p.RequestContext) > 0 {
+			if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
+				return nil, fmt.Errorf("decode HTTP API request context: %w", err)
+			}
+		}
+		resp, _ := h.HandleV2(ctx, req)
+		return json.Marshal(resp)
 	}
-	return s[:n]
+	req := events.APIGatewayProxyRequest{Resource: p.Resource, Path: p.Path, HTTPMethod: p.HTTPMethod, Headers: p.Headers, MultiValueHeaders: p.MultiValueHeaders, Body: p.Body, IsBase64Encoded: p.IsBase64Encoded}
+	if len(p.RequestContext) > 0 {
+		if err := json.Unmarshal(p.RequestContext, &req.RequestContext); err != nil {
+			return nil, fmt.Errorf("decode REST API request context: %w", err)
+		}
+	}
+	resp, _ := h.Handle(ctx, req)
+	return json.Marshal(resp)
 }

@@ -2,9 +2,6 @@ package obs
 
 import (
 	"context"
-	"strings"
-
-	"github.com/firelane/firelane/internal/event"
 )
 
 type invocationKey struct{}
@@ -20,34 +17,4 @@ func NewContext(ctx context.Context, inv *Invocation) context.Context {
 func FromContext(ctx context.Context) *Invocation {
 	inv, _ := ctx.Value(invocationKey{}).(*Invocation)
 	return inv
-}
-
-// ClassOf returns the reason class of an event's validation failure, from the reasons the schema
-// registry gave: [ReasonUnknown] when no schema exists for its type and version, [ReasonTooLarge]
-// for a size limit, [ReasonDecode] when it is not JSON, [ReasonSchema] when its data breaks its
-// schema, and [ReasonEnvelope] for the CloudEvent attributes.
-func ClassOf(reasons []event.Reason) string {
-	class := ""
-	for _, r := range reasons {
-		switch {
-		case r.Keyword == "type-version":
-			return ReasonUnknown
-		case strings.Contains(strings.ToLower(r.Keyword), "bytes") || strings.Contains(strings.ToLower(r.Keyword), "large"):
-			return ReasonTooLarge
-		case r.Keyword == "" && r.Location == "":
-			class = cmpOr(class, ReasonDecode)
-		case r.Location == "/data" || strings.HasPrefix(r.Location, "/data/"):
-			class = cmpOr(class, ReasonSchema)
-		default:
-			class = cmpOr(class, ReasonEnvelope)
-		}
-	}
-	return cmpOr(class, ReasonEnvelope)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -60,21 +60,18 @@ const (
 )
 
 // Reason classes: the Reason dimension's values. A reason class names a kind of failure chosen
-// by code, never text from a record.
+// by code, never text from a record. The package that finds a failure classifies it: validation's
+// classes (schema, envelope, unknown_type, decode) are schema.Result.Class's.
 const (
-	ReasonSchema     = "schema"       // the event's data breaks its schema
-	ReasonEnvelope   = "envelope"     // the CloudEvent envelope is invalid
-	ReasonUnknown    = "unknown_type" // no schema is registered for the event's type and version
-	ReasonTooLarge   = "too_large"    // the event or record is over a size limit
-	ReasonDecode     = "decode"       // the record is not the JSON or format it should be
-	ReasonWrite      = "write"        // AWS did not acknowledge the record
-	ReasonDeadline   = "deadline"     // the invocation ran out of time before the record was written
-	ReasonRequest    = "request"      // the whole request was refused (bad body, too many events); counted once
-	ReasonPoison     = "poison"       // a record a later stage cannot process: not JSON, not a CloudEvent, not a firelane format
-	ReasonDuplicate  = "duplicate"    // a second delivery of an event already handled in the same batch
-	ReasonDropType   = "drop_type"    // left out of the lake on purpose (transform's DROP_EVENT_TYPES)
-	ReasonReingested = "reingested"   // handed back to the delivery stream (transform's response limit)
-	ReasonInternal   = "internal"     // a bug: the stage could not handle a record it accepted
+	ReasonTooLarge   = "too_large"  // the event or record is over a size limit
+	ReasonWrite      = "write"      // AWS did not acknowledge the record
+	ReasonDeadline   = "deadline"   // the invocation ran out of time before the record was written
+	ReasonRequest    = "request"    // the whole request was refused (bad body, too many events); counted once
+	ReasonPoison     = "poison"     // a record a later stage cannot process: not JSON, not a CloudEvent, not a firelane format
+	ReasonDuplicate  = "duplicate"  // a second delivery of an event already handled in the same batch
+	ReasonDropType   = "drop_type"  // left out of the lake on purpose (transform's DROP_EVENT_TYPES)
+	ReasonReingested = "reingested" // handed back to the delivery stream (transform's response limit)
+	ReasonInternal   = "internal"   // a bug: the stage could not handle a record it accepted
 )
 
 // FoldedType is the EventType value of every type the registry does not know, so that a client

@@ -63,8 +63,8 @@ func TestSummary(t *testing.T) {
 	lines := run(t, slog.LevelInfo, func(inv *Invocation) {
 		inv.Count(Received, 4)
 		inv.Count(Accepted, 2, EventType("com.acme.web.page_view", true))
-		inv.Count(Rejected, 1, EventType("com.acme.web.page_view", true), Reason(ReasonSchema))
-		inv.Count(Rejected, 1, EventType("evil.type.from.client", false), Reason(ReasonUnknown))
+		inv.Count(Rejected, 1, EventType("com.acme.web.page_view", true), Reason("schema"))
+		inv.Count(Rejected, 1, EventType("evil.type.from.client", false), Reason("unknown_type"))
 		inv.Count(Retried, 3, Destination("kinesis"))
 		inv.Set("status", 207)
 		inv.Log().Warn("event rejected", "index", 2, "keyword", "format", "location", "/data/url")
@@ -137,7 +137,7 @@ func TestLevelDoesNotSilenceMetrics(t *testing.T) {
 func TestCardinalityIsBounded(t *testing.T) {
 	lines := run(t, slog.LevelInfo, func(inv *Invocation) {
 		for i := range 1000 {
-			inv.Count(Rejected, 1, EventType(fmt.Sprint("client.type.", i), false), Reason(ReasonUnknown))
+			inv.Count(Rejected, 1, EventType(fmt.Sprint("client.type.", i), false), Reason("unknown_type"))
 			inv.Count(Accepted, 1, EventType(fmt.Sprint("known.type.", i), true))
 		}
 	})

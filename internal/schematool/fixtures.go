@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ func stableID(s string) string {
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }
 
+// idSeed is what a sample's identifiers derive from: TYPE/vN, so that they do not change with the
+// form of dataschema.
+func idSeed(k schema.Key) string { return k.Type + "/v" + strconv.Itoa(k.Version) }
+
 // rawExamples returns the examples (or counter-examples, under keyword) of a schema as their own
 // compact JSON text, keeping the author's member order.
 func rawExamples(src []byte, keyword string) ([]json.RawMessage, error) {
@@ -94,7 +99,7 @@ func rawExamples(src []byte, keyword string) ([]json.RawMessage, error) {
 // kind is "invalid") of key's schema.
 func eventText(k schema.Key, kind string, i int, data json.RawMessage) []byte {
 	ev := event.CloudEvent{
-		SpecVersion: event.SpecVersion, ID: stableID(fmt.Sprintf("%s/%s/%d", DataSchema(k), kind, i)),
+		SpecVersion: event.SpecVersion, ID: stableID(fmt.Sprintf("%s/%s/%d", idSeed(k), kind, i)),
 		Source: sampleSource, Type: k.Type, Time: event.FormatTime(sampleEventTime.Add(-time.Duration(i) * time.Second)),
 		DataSchema: DataSchema(k), DataContentType: "application/json", Data: data,
 	}
@@ -105,32 +110,78 @@ func eventText(k schema.Key, kind string, i int, data json.RawMessage) []byte {
 // sampleEvent returns the i-th example of key as a decoded event, as the registry validates it.
 func sampleEvent(k schema.Key, i int, data any) any {
 	return map[string]any{
-		"specversion": event.SpecVersion, "id": stableID(fmt.Sprintf("%s/valid/%d", DataSchema(k), i)),
+		"specversion": event.SpecVersion, "id": stableID(fmt.Sprintf("%s/valid/%d", idSeed(k), i)),
 		"source": sampleSource, "type": k.Type, "dataschema": DataSchema(k), "datacontenttype": "application/json", "data": data,
 	}
 }
 
-// sampleRequest is the API Gateway REST proxy request that POSTs body to /events, as the
-// hand-written samples of events/ingest do.
-func sampleRequest(id, body string) events.APIGatewayProxyRequest {
+// restRequest is the REST API (v1) proxy request API Gateway sends
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format):
+// the fields of events.APIGatewayProxyRequest, with isBase64Encoded always written (the struct
+// omits it when false; API Gateway sends false) and no requestContext.authorizer, which only an
+// authorizer fills.
+type restRequest struct {
+	Resource                        string              `json:"resource"`
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	PathParameters                  map[string]string   `json:"pathParameters"`
+	StageVariables                  map[string]string   `json:"stageVariables"`
+	RequestContext                  restContext         `json:"requestContext"`
+	Body                            string              `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+type restContext struct {
+	events.APIGatewayProxyRequestContext
+	Authorizer map[string]any `json:"authorizer,omitempty"`
+}
+
+// sampleRequest is the API Gateway REST proxy request that POSTs body to /events in stage prod
+// with an API key, as the hand-written samples of events/ingest do.
+func sampleRequest(id, body string) restRequest {
 	headers := map[string]string{
 		"Accept": "application/json", "Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com",
 		"User-Agent": sampleUserAgent, "X-Api-Key": "example-api-key-value", "X-Forwarded-For": sampleSourceIP,
 		"X-Forwarded-Port": "443", "X-Forwarded-Proto": "https",
 	}
-	return events.APIGatewayProxyRequest{
-		Resource: "/events", Path: "/events", HTTPMethod: "POST", Headers: headers,
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: "123456789012", ResourceID: "a1b2c3", Stage: "prod", RequestID: id,
+	multi := map[string][]string{}
+	for k, v := range headers {
+		multi[k] = []string{v}
+	}
+	return restRequest{
+		Resource: "/events", Path: "/events", HTTPMethod: "POST", Headers: headers, MultiValueHeaders: multi, Body: body,
+		RequestContext: restContext{APIGatewayProxyRequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: "123456789012", ResourceID: "a1b2c3", Stage: "prod", RequestID: id, ExtendedRequestID: strings.ToUpper(stableID(id)[:8]) + "EXAMPLE=",
 			Identity: events.APIGatewayRequestIdentity{
 				APIKey: "example-api-key-value", APIKeyID: sampleAPIKeyID, SourceIP: sampleSourceIP, UserAgent: sampleUserAgent,
 			},
-			ResourcePath: "/events", HTTPMethod: "POST", APIID: "abc123", Protocol: "HTTP/1.1",
+			ResourcePath: "/events", Path: "/prod/events", HTTPMethod: "POST", APIID: "abc123", Protocol: "HTTP/1.1",
 			DomainName: "abc123.execute-api.us-east-1.amazonaws.com", DomainPrefix: "abc123",
 			RequestTime: sampleReceived.Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: sampleReceived.UnixMilli(),
-		},
-		Body: body,
+		}},
 	}
+}
+
+// directPutEvent is the transformation event of a Direct PUT delivery stream, which enrich's
+// PutRecordBatch makes the events stream. events.KinesisFirehoseEvent always writes
+// sourceKinesisStreamArn and each record's kinesisRecordMetadata, which Firehose only sends when a
+// Kinesis data stream is the source (both are optional in AWS's own schema of the event:
+// https://docs.aws.amazon.com/powertools/typescript/latest/api/variables/_aws-lambda-powertools_parser.schemas.KinesisFirehoseSchema.html).
+type directPutEvent struct {
+	InvocationID      string            `json:"invocationId"`
+	DeliveryStreamArn string            `json:"deliveryStreamArn"`
+	Region            string            `json:"region"`
+	Records           []directPutRecord `json:"records"`
+}
+
+type directPutRecord struct {
+	RecordID                    string                       `json:"recordId"`
+	ApproximateArrivalTimestamp events.MilliSecondsEpochTime `json:"approximateArrivalTimestamp"`
+	Data                        []byte                       `json:"data"`
 }
 
 // Fixtures returns the generated samples of every data schema of l.Schemas, keyed by their path
@@ -184,7 +235,7 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 		for i, d := range data {
 			evs[i] = string(eventText(k, kind, i, d))
 		}
-		req := sampleRequest(stableID(DataSchema(k)+"/request/"+kind), "["+strings.Join(evs, ",")+"]")
+		req := sampleRequest(stableID(idSeed(k)+"/request/"+kind), "["+strings.Join(evs, ",")+"]")
 		return marshalSample(req)
 	}
 	b, err := request("valid", valid)
@@ -200,11 +251,11 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 	}
 
 	sc := event.ServerContext{
-		ReceivedAt: event.FormatTime(sampleReceived), RequestID: stableID(DataSchema(k) + "/request/valid"),
+		ReceivedAt: event.FormatTime(sampleReceived), RequestID: stableID(idSeed(k) + "/request/valid"),
 		SourceIP: sampleSourceIP, UserAgent: sampleUserAgent, APIKeyID: sampleAPIKeyID, Stage: "prod",
 	}
 	var kin events.KinesisEvent
-	fh := events.KinesisFirehoseEvent{InvocationID: stableID(DataSchema(k) + "/invocation"), DeliveryStreamArn: sampleDelivery, Region: "us-east-1"}
+	fh := directPutEvent{InvocationID: stableID(idSeed(k) + "/invocation"), DeliveryStreamArn: sampleDelivery, Region: "us-east-1"}
 	chain := []enrich.Enricher{enrich.Timestamps{Now: func() time.Time { return sampleProcessed }}, enrich.Identity{}, enrich.SchemaInfo{}, enrich.Privacy{Key: []byte(pipeline.LocalPIIKey)}}
 	for i, d := range valid {
 		raw := eventText(k, "valid", i, d)
@@ -238,7 +289,7 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 		if err != nil {
 			return err
 		}
-		fh.Records = append(fh.Records, events.KinesisFirehoseEventRecord{
+		fh.Records = append(fh.Records, directPutRecord{
 			RecordID: seq, ApproximateArrivalTimestamp: events.MilliSecondsEpochTime{Time: sampleDelivered}, Data: enriched,
 		})
 	}

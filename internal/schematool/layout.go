@@ -51,8 +51,10 @@ func ID(k schema.Key) string { return IDPrefix + k.Type + "/v" + strconv.Itoa(k.
 // FileName returns the name of the file that holds the data schema of key.
 func FileName(k schema.Key) string { return k.Type + ".v" + strconv.Itoa(k.Version) + ".json" }
 
-// DataSchema returns the dataschema attribute an event carries to select key.
-func DataSchema(k schema.Key) string { return k.Type + "/v" + strconv.Itoa(k.Version) }
+// DataSchema returns the dataschema attribute an event carries to select key: an absolute URI, as
+// CloudEvents 1.0 requires (the official SDKs refuse to send the relative TYPE/vN form that
+// firelane still accepts), ending /vN.
+func DataSchema(k schema.Key) string { return IDPrefix + k.Type + "/v" + strconv.Itoa(k.Version) }
 
 // TableName returns the Athena table (or view) name of key: the type with dots made underscores,
 // then _v and the major version.

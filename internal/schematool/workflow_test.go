@@ -258,7 +258,7 @@ func TestDDLAgreesWithTheLake(t *testing.T) {
 	json := AthenaTables(files, AthenaOptions{})
 	parquet := AthenaTables(files, AthenaOptions{Format: FormatParquet})
 	for _, f := range files {
-		got := rows[DataSchema(f.Key)]
+		got := rows[idSeed(f.Key)]
 		examples, _ := f.Doc["examples"].([]any)
 		if len(got) != len(examples) {
 			t.Errorf("%s: got %d rows, want one per example (%d)", f.Key, len(got), len(examples))
@@ -351,7 +351,7 @@ func TestDDLAgreesWithTheWorkload(t *testing.T) {
 			continue
 		}
 		cols := &ColumnType{Kind: "struct", Fields: tb.Columns}
-		for _, row := range rows[DataSchema(tb.Key)] {
+		for _, row := range rows[idSeed(tb.Key)] {
 			if m := Mismatch(cols, row, tb.Name); m != "" {
 				t.Fatalf("%s: %s", tb.Key, m)
 			}

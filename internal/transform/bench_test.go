@@ -44,7 +44,7 @@ func BenchmarkInvoke(b *testing.B) {
 			payload := workload(b, name)
 			h := quietHandler()
 			h.ReuseResponse = true // as functions/transform runs it
-			out, stats, err := h.invoke(context.Background(), payload)
+			out, stats, _, err := h.invoke(context.Background(), payload)
 			if err != nil || stats.OK != stats.Records {
 				b.Fatalf("warm-up: %+v, %v (%d bytes out)", stats, err, len(out))
 			}

@@ -525,3 +525,17 @@ func TestConcurrentInvoke(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestResultNames keeps the core's result names equal to aws-lambda-go's, which the adapter's
+// typed response uses.
+func TestResultNames(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{ResultOk, events.KinesisFirehoseTransformedStateOk},
+		{ResultDropped, events.KinesisFirehoseTransformedStateDropped},
+		{ResultProcessingFailed, events.KinesisFirehoseTransformedStateProcessingFailed},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

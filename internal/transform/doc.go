@@ -22,6 +22,8 @@
 //
 // [Handler.Invoke] works on the raw invocation payload (aws-lambda-go's lambda.Handler): it scans
 // the JSON without building values, converts records in reused buffers and writes the response by
-// hand, which the shared workload's benchmarks measure. [Handler.Handle] runs the same code for
-// callers that hold aws-lambda-go's event types.
+// hand, which the shared workload's benchmarks measure. [Handler.Handle] runs the same core for
+// callers that hold aws-lambda-go's event types and builds the response value directly, with no
+// JSON in between. The core works on [Record]s and answers each one into the adapter's response;
+// firehose_event.go is the only file that knows the Firehose event's shape.
 package transform

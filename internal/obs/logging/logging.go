@@ -54,10 +54,10 @@ func New(w io.Writer, stage, function string, level slog.Leveler) *slog.Logger {
 	return slog.New(&handler{inner: inner}).With(KeyFunction, function, KeyStage, stage)
 }
 
-// FromEnv returns [New] on stdout at the level the environment names (see [LevelFromEnv]). When
+// FromEnv returns [New] on stdout at the level the settings name (see [LevelFromEnv]). When
 // the level setting is invalid it logs a warning and uses info.
-func FromEnv(stage string) *slog.Logger {
-	level, err := LevelFromEnv()
+func FromEnv(stage string, getenv func(string) string) *slog.Logger {
+	level, err := LevelFromEnv(getenv)
 	log := New(os.Stdout, stage, "", level)
 	if err != nil {
 		log.Warn("invalid log level, using info", "error", err.Error())
@@ -66,10 +66,11 @@ func FromEnv(stage string) *slog.Logger {
 }
 
 // LevelFromEnv reads the log level from LOG_LEVEL, else from AWS_LAMBDA_LOG_LEVEL (which Lambda
-// sets from the function's application log level), else it is info.
-func LevelFromEnv() (slog.Level, error) {
+// sets from the function's application log level), else it is info. getenv reads the settings:
+// os.Getenv in a function's main.
+func LevelFromEnv(getenv func(string) string) (slog.Level, error) {
 	for _, name := range []string{"LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"} {
-		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
 			l, err := ParseLevel(v)
 			if err != nil {
 				return slog.LevelInfo, fmt.Errorf("%s: %w", name, err)

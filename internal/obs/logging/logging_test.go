@@ -106,22 +106,19 @@ func TestLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("AWS_LAMBDA_LOG_LEVEL", "")
-			t.Setenv("LOG_LEVEL", tt.env)
-			got, err := LevelFromEnv()
+			got, err := LevelFromEnv(envOf(map[string]string{"LOG_LEVEL": tt.env}))
 			if got != tt.want || (err != nil) != tt.err {
 				t.Errorf("got %v, %v, want %v, error %v", got, err, tt.want, tt.err)
 			}
 		})
 	}
 	t.Run("lambda application log level", func(t *testing.T) {
-		t.Setenv("LOG_LEVEL", "")
-		t.Setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
-		if got, _ := LevelFromEnv(); got != slog.LevelError {
+		env := map[string]string{"AWS_LAMBDA_LOG_LEVEL": "ERROR"}
+		if got, _ := LevelFromEnv(envOf(env)); got != slog.LevelError {
 			t.Errorf("got %v, want ERROR", got)
 		}
-		t.Setenv("LOG_LEVEL", "debug")
-		if got, _ := LevelFromEnv(); got != slog.LevelDebug {
+		env["LOG_LEVEL"] = "debug"
+		if got, _ := LevelFromEnv(envOf(env)); got != slog.LevelDebug {
 			t.Errorf("got %v, want LOG_LEVEL to win", got)
 		}
 	})
@@ -159,3 +156,6 @@ func TestGroupsKeepTheirShape(t *testing.T) {
 		t.Errorf("got %v, want the group's attribute inside it", got)
 	}
 }
+
+// envOf reads settings from m, as os.Getenv reads the environment.
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

@@ -19,12 +19,17 @@ import (
 const BuiltIn = "xray"
 
 func newBuiltIn(s Settings, log *slog.Logger) (Tracer, string, error) {
-	t, err := NewXRay(s.XRayDaemon, log)
+	addr := s.XRayDaemon
+	if addr == "" {
+		addr = "127.0.0.1:2000" // the daemon's default
+	}
+	t, err := NewXRay(addr, log)
 	return t, "X-Ray SDK", err
 }
 
-// NewXRay configures the X-Ray SDK to send to the daemon at daemon (empty: the SDK's default,
-// AWS_XRAY_DAEMON_ADDRESS or 127.0.0.1:2000) and returns a tracer over it. The SDK's messages go
+// NewXRay configures the X-Ray SDK to send to the daemon at daemon ("host:port", or
+// "tcp:host:port udp:host:port" as in AWS_XRAY_DAEMON_ADDRESS, which the SDK itself prefers when it
+// is set) and returns a tracer over it. The SDK's messages go
 // to log; a missing segment is ignored (unless AWS_XRAY_CONTEXT_MISSING, which Lambda sets to
 // LOG_ERROR, says otherwise), so a span started outside an invocation records nothing. Call it
 // once, at init: the SDK's logger and configuration are global.

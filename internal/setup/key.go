@@ -1,4 +1,4 @@
-package enrich
+package setup
 
 import (
 	"context"
@@ -23,35 +23,42 @@ type ParametersAPI interface {
 // ErrEmptyKey reports a secret or parameter that holds no key.
 var ErrEmptyKey = errors.New("the HMAC key is empty")
 
+// KeySource names where the HMAC key of enrich's privacy step is kept: a Secrets Manager secret or
+// an SSM parameter (enrich.Config's KeySecretID and KeyParameterName).
+type KeySource struct {
+	SecretID      string
+	ParameterName string
+}
+
 // LoadKey reads the HMAC key of the privacy step from where c names: the Secrets Manager secret
-// KeySecretID (its SecretString, else its SecretBinary) or the SSM parameter KeyParameterName
+// SecretID (its SecretString, else its SecretBinary) or the SSM parameter ParameterName
 // (decrypted, so a SecureString works). It returns nil and no error when c names neither. The function
 // calls it once at init, so the key is fetched once per execution environment and kept in memory.
 //
 // See https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html and
 // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html.
-func LoadKey(ctx context.Context, c Config, secrets SecretsAPI, params ParametersAPI) ([]byte, error) {
+func LoadKey(ctx context.Context, c KeySource, secrets SecretsAPI, params ParametersAPI) ([]byte, error) {
 	switch {
-	case c.KeySecretID != "":
-		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.KeySecretID)})
+	case c.SecretID != "":
+		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.SecretID)})
 		if err != nil {
-			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.KeySecretID, err)
+			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.SecretID, err)
 		}
 		key := []byte(aws.ToString(out.SecretString))
 		if len(key) == 0 {
 			key = out.SecretBinary
 		}
 		if len(key) == 0 {
-			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.KeySecretID, ErrEmptyKey)
+			return nil, fmt.Errorf("read HMAC key from secret %s: %w", c.SecretID, ErrEmptyKey)
 		}
 		return key, nil
-	case c.KeyParameterName != "":
-		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(c.KeyParameterName), WithDecryption: aws.Bool(true)})
+	case c.ParameterName != "":
+		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(c.ParameterName), WithDecryption: aws.Bool(true)})
 		if err != nil {
-			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.KeyParameterName, err)
+			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.ParameterName, err)
 		}
 		if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
-			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.KeyParameterName, ErrEmptyKey)
+			return nil, fmt.Errorf("read HMAC key from parameter %s: %w", c.ParameterName, ErrEmptyKey)
 		}
 		return []byte(aws.ToString(out.Parameter.Value)), nil
 	}

@@ -1,0 +1,64 @@
+package ingest
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/firelane/firelane/internal/event"
+)
+
+// Outcome of one event.
+const (
+	StatusAccepted = "accepted" // Kinesis acknowledged the event
+	StatusRejected = "rejected" // the event is invalid; resending it unchanged will not help
+	StatusFailed   = "failed"   // the event is valid but was not written; resend it later
+)
+
+// EventResult is one event's outcome in the answer. Index counts the request's events from 0 (for
+// NDJSON, blank lines do not count). ID is the event's id when it has one of at most 256 bytes.
+type EventResult struct {
+	Index           int            `json:"index"`
+	ID              string         `json:"id,omitempty"`
+	Status          string         `json:"status"`
+	Errors          []event.Reason `json:"errors,omitempty"`
+	ErrorsTruncated bool           `json:"errors_truncated,omitempty"`
+}
+
+// Response is the JSON body of every answer about events.
+type Response struct {
+	RequestID string        `json:"request_id,omitempty"`
+	Accepted  int           `json:"accepted"`
+	Rejected  int           `json:"rejected"`
+	Failed    int           `json:"failed"`
+	Results   []EventResult `json:"results"`
+}
+
+// ErrorBody is the JSON body of an answer about the request as a whole.
+type ErrorBody struct {
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// answer is a response in neither payload version's shape.
+type answer struct {
+	status  int
+	headers map[string]string
+	body    []byte
+}
+
+func jsonAnswer(status int, body any, cors map[string]string) answer {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"the answer could not be encoded"}`)
+	}
+	headers := map[string]string{"Content-Type": "application/json"}
+	for k, v := range cors {
+		headers[k] = v
+	}
+	return answer{status: status, headers: headers, body: b}
+}
+
+func errorAnswer(e *requestError, requestID string, cors map[string]string) answer {
+	return jsonAnswer(e.status, ErrorBody{Error: e.code, Message: e.msg, RequestID: requestID}, cors)
+}

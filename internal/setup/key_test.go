@@ -1,0 +1,81 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+type fakeSecrets struct {
+	get func(in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+func (f fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	return f.get(in)
+}
+
+type fakeParams struct {
+	get func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
+}
+
+func (f fakeParams) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	return f.get(in)
+}
+
+func TestLoadKey(t *testing.T) {
+	secrets := fakeSecrets{get: func(in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error) {
+		switch aws.ToString(in.SecretId) {
+		case "string":
+			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("s3cret")}, nil
+		case "binary":
+			return &secretsmanager.GetSecretValueOutput{SecretBinary: []byte{1, 2, 3}}, nil
+		case "empty":
+			return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("")}, nil
+		}
+		return nil, errors.New("ResourceNotFoundException")
+	}}
+	params := fakeParams{get: func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+		if !aws.ToBool(in.WithDecryption) {
+			return nil, errors.New("asked for the encrypted value")
+		}
+		switch aws.ToString(in.Name) {
+		case "/key":
+			return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String("p4ram")}}, nil
+		case "/empty":
+			return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String("")}}, nil
+		}
+		return nil, errors.New("ParameterNotFound")
+	}}
+	tests := []struct {
+		name    string
+		cfg     KeySource
+		want    string
+		wantErr bool
+	}{
+		{name: "no source", cfg: KeySource{}, want: ""},
+		{name: "secret string", cfg: KeySource{SecretID: "string"}, want: "s3cret"},
+		{name: "secret binary", cfg: KeySource{SecretID: "binary"}, want: "\x01\x02\x03"},
+		{name: "empty secret", cfg: KeySource{SecretID: "empty"}, wantErr: true},
+		{name: "missing secret", cfg: KeySource{SecretID: "nope"}, wantErr: true},
+		{name: "parameter", cfg: KeySource{ParameterName: "/key"}, want: "p4ram"},
+		{name: "empty parameter", cfg: KeySource{ParameterName: "/empty"}, wantErr: true},
+		{name: "missing parameter", cfg: KeySource{ParameterName: "/nope"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadKey(t.Context(), tc.cfg, secrets, params)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
+			}
+			if string(got) != tc.want {
+				t.Errorf("got key %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
