@@ -27,7 +27,7 @@
 // exporter otlptracehttp: it requires gRPC 1.8x, protobuf 1.36 and x/net 0.5x, which for the one
 // go.mod of the project would raise the versions the X-Ray SDK links into the default build and
 // make it about 0.5 MB larger per function; the exporter of otlp.go sends the same binary
-// protobuf request with net/http, and proto/otlp is held at v1.2.0, the newest whose requirements
+// protobuf request with net/http, and proto/otlp is held at v1.3.1, the newest whose requirements
 // the project's graph already meets (the OTLP 1.x messages it defines are stable).
 //
 // Tracing is silent outside Lambda: [New] picks the built-in tracer only inside a Lambda function
