@@ -6,7 +6,18 @@ GO ?= go
 # nothing else: not the function's architecture. So GOARCH comes from the function's Architectures
 # in template.yaml (cmd/goarch). Every function is a static linux bootstrap without the RPC shim,
 # as provided.al2023 wants.
-LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
+#
+# TRACING picks the one tracer compiled in (docs/operations.md section 7): xray, the X-Ray SDK
+# (the default), or otel, OpenTelemetry with OTLP export, which leaves the X-Ray SDK out. make
+# reads it from the environment sam build runs it in, so `TRACING=otel sam build` selects it (with
+# --use-container, pass --container-env-var TRACING=otel).
+TRACING ?= xray
+ifeq ($(filter $(TRACING),xray otel),)
+$(error TRACING=$(TRACING): want xray or otel)
+endif
+comma := ,
+TRACING_TAGS = $(if $(filter otel,$(TRACING)),$(comma)otel)
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc$(TRACING_TAGS) -trimpath -buildvcs=false -ldflags='-s -w'
 
 FUNCTION ?= TransformFunction
 EVENT ?= events/transform/firehose-batch.json
@@ -17,9 +28,11 @@ ENDPOINT ?=
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-test: ## vet and run every test (what CI runs)
+test: ## vet and run every test (what CI runs), and the tracing package's with the OpenTelemetry build tag
 	$(GO) vet ./...
+	$(GO) vet -tags otel ./internal/obs/...
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags otel ./internal/obs/...
 
 local: ## run the whole pipeline locally on the valid samples; the lake lands in ./lake
 	$(GO) run ./cmd/firelane local -out lake

@@ -590,7 +590,7 @@ func TestTemplateStreamMode(t *testing.T) {
 // resources they act on, so that a grant added without need fails here.
 func TestTemplateRoleActions(t *testing.T) {
 	tpl := loadTemplate(t)
-	xray := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+	xray := []string{"xray:PutSpans", "xray:PutSpansForIndexing", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	tests := []struct {
 		role    string

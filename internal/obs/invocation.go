@@ -30,6 +30,7 @@ import (
 
 	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/logging"
+	"github.com/firelane/firelane/internal/obs/trace"
 )
 
 // Namespace is the CloudWatch namespace of every firelane metric.
@@ -274,6 +275,8 @@ func (inv *Invocation) End() {
 		return
 	}
 	inv.ended = true
+	// Spans the tracer batches leave before the response, while the environment still runs.
+	defer trace.Flush(inv.ctx)
 	end := inv.now()
 	elapsed := float64(end.Sub(inv.start).Microseconds()) / 1000
 
