@@ -28,6 +28,20 @@ type Validator interface {
 	ValidateJSON(raw []byte, max int) schema.Result
 }
 
+// decider is the part of *[schema.Registry] that decides an event without explaining a rejection;
+// the handler uses it once a request has spent explainBudget on rejected events.
+type decider interface {
+	Decide(raw []byte) (schema.Result, bool)
+}
+
+// explainBudget bounds the time one request spends validating events that turn out rejected, which
+// is where the cost of a request lies (jsonschema/v5 computes every reason). Once it is spent, the
+// request's remaining events are still decided, by the fast path, but a rejected one gets one
+// reason with keyword "unexplained" instead of its details, so that no request within the limits
+// costs more than about a second of CPU (API Gateway gives up at 29 s; the client should learn
+// sooner).
+const explainBudget = 500 * time.Millisecond
+
 // Writer writes records and reports each one's result, in order; a record is OK only when AWS
 // acknowledged it. *[awsbatch.KinesisWriter] and *[awsbatch.FirehoseWriter] are Writers.
 type Writer interface {
@@ -147,8 +161,21 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	type typeClass struct{ typ, class string }
 	rejectedBy := map[typeClass]int{}
 	var acceptedTypes []string // the type of each record, by recIndex position
+	decider, _ := h.Registry.(decider)
+	var explaining time.Duration // time spent validating events that were rejected
 	for i, raw := range raws {
-		res := h.Registry.ValidateJSON(raw, cfg.MaxErrors)
+		var res schema.Result
+		decided := false
+		if explaining >= explainBudget && decider != nil {
+			res, decided = decider.Decide(raw)
+		}
+		if !decided {
+			start := time.Now()
+			res = h.Registry.ValidateJSON(raw, cfg.MaxErrors)
+			if !res.Valid() {
+				explaining += time.Since(start)
+			}
+		}
 		r := &resp.Results[i]
 		r.Index = i
 		if len(res.Attrs.ID) <= maxEchoedID {
