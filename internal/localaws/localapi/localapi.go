@@ -48,6 +48,9 @@ type Options struct {
 	// memory.
 	Endpoint string
 	APIKeys  []string
+	// Deliveries, when set, are the in-memory delivery streams to serve by name (with their
+	// sinks, transforms and buffering hints), in place of streams that only buffer.
+	Deliveries map[string]*localfirehose.Stream
 	// RIE runs functions as their built bootstraps under the Runtime Interface Emulator rather
 	// than in this process.
 	RIE bool
@@ -104,7 +107,7 @@ func Start(ctx context.Context, opts Options) (*API, error) {
 		return nil, err
 	}
 	if a.Endpoint == "" {
-		if err := a.startMemory(streams, deliveries); err != nil {
+		if err := a.startMemory(streams, deliveries, opts.Deliveries); err != nil {
 			return nil, err
 		}
 	} else if err := ensureStreams(ctx, a.Endpoint, streams, deliveries); err != nil {
@@ -170,7 +173,7 @@ func (discard) Put(context.Context, string, []byte) error { return nil }
 
 // startMemory serves in-memory streams on a loopback endpoint of their own, so that functions
 // under the emulator reach them as they reach moto.
-func (a *API) startMemory(streams, deliveries []string) error {
+func (a *API) startMemory(streams, deliveries []string, given map[string]*localfirehose.Stream) error {
 	a.Streams, a.Deliveries = map[string]*localkinesis.Stream{}, map[string]*localfirehose.Delivery{}
 	kh := apigateway.KinesisHandler{Streams: map[string]apigateway.PutRecordsAPI{}}
 	for _, n := range streams {
@@ -179,6 +182,10 @@ func (a *API) startMemory(streams, deliveries []string) error {
 	}
 	fh := &localfirehose.Server{Streams: map[string]*localfirehose.Stream{}}
 	for _, n := range deliveries {
+		if st := given[n]; st != nil {
+			a.Deliveries[n], fh.Streams[n] = st.Delivery, st
+			continue
+		}
 		d := &localfirehose.Delivery{Name: n, Sink: discard{}}
 		a.Deliveries[n] = d
 		fh.Streams[n] = &localfirehose.Stream{Delivery: d}
