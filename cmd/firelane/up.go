@@ -37,8 +37,8 @@ import (
 // upOptions are the flags of `firelane up`.
 type upOptions struct {
 	listen, apiKey, out, schemas, endpoint, overrides, template, stack string
-	interval                                                         time.Duration
-	rie                                                              bool
+	interval                                                           time.Duration
+	rie                                                                bool
 }
 
 func runUp(args []string) error {
@@ -74,6 +74,9 @@ func runUp(args []string) error {
 // up runs the stack until ctx ends, printing what a user needs to stdout and request lines and
 // the stop report to logs.
 func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
+	// What up starts lives until the stop is done, not until the signal: the drain and the final
+	// flush need the mapping, the functions and the streams.
+	run := context.WithoutCancel(ctx)
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
 		return fmt.Errorf("-listen %s: %w", o.listen, err)
@@ -140,7 +143,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 
 	// The API, ingest, and the in-memory stream and delivery streams it writes to.
-	api, err := localapi.Start(ctx, localapi.Options{
+	api, err := localapi.Start(run, localapi.Options{
 		Template: tpl, Root: root, Stack: o.stack, Params: params, Registry: reg, SchemasDir: o.schemas,
 		APIKeys: []string{o.apiKey}, RIE: o.rie, Logs: logs, Logger: quiet, Deliveries: s.deliveries,
 	})
@@ -149,7 +152,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 	s.closers = append(s.closers, api.Close)
 	s.endpoint = api.Endpoint
-	if err := s.startTransform(ctx, configs); err != nil {
+	if err := s.startTransform(run, configs); err != nil {
 		return err
 	}
 
@@ -183,7 +186,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 			rec.Discarded(d.Record.RequestContext.Condition, raw)
 		},
 	}
-	if err := mapping.Start(ctx); err != nil {
+	if err := mapping.Start(run); err != nil {
 		return err
 	}
 	defer mapping.Stop()
