@@ -302,3 +302,19 @@ func TestS3Destination(t *testing.T) {
 type writerFunc func(ctx context.Context, key string, body []byte) error
 
 func (f writerFunc) Put(ctx context.Context, key string, body []byte) error { return f(ctx, key, body) }
+
+// FuzzLowestFailure asserts the partial batch response contract on any answer: no panic, and
+// either the whole batch failed or the checkpoint is a record of the batch (or -1, success).
+func FuzzLowestFailure(f *testing.F) {
+	f.Add([]byte(`{"batchItemFailures":[{"itemIdentifier":"2"}]}`))
+	f.Add([]byte(`{"batchItemFailures":[{"itemIdentifier":null}]}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{}`))
+	batch := []events.KinesisEventRecord{{Kinesis: events.KinesisRecord{SequenceNumber: "1"}}, {Kinesis: events.KinesisRecord{SequenceNumber: "2"}}}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		idx, ok := lowestFailure(payload, batch)
+		if ok && (idx < -1 || idx >= len(batch)) {
+			t.Errorf("got checkpoint %d for a batch of %d", idx, len(batch))
+		}
+	})
+}
