@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/cfn"
@@ -49,7 +51,7 @@ func runUp(args []string) error {
 	fs.StringVar(&o.out, "out", "lake", "directory the lake is written to, laid out as the S3 keys")
 	fs.StringVar(&o.schemas, "schemas", "", "directory of event schemas (default: the embedded schemas/)")
 	fs.DurationVar(&o.interval, "interval", 0, "Firehose flush interval instead of the template's buffering hint (e.g. 2s)")
-	fs.StringVar(&o.endpoint, "endpoint", "", "AWS endpoint (a moto_server you started) for the streams; default: in memory")
+	fs.StringVar(&o.endpoint, "endpoint", "", "AWS endpoint (a moto_server you started) for the Kinesis stream and the lake bucket (STACK-lake); default: in memory and -out")
 	fs.BoolVar(&o.rie, "rie", false, "run ingest and transform as their built bootstraps under the Runtime Interface Emulator")
 	fs.StringVar(&o.overrides, "parameter-overrides", "", "template parameters: 'Key=Value Key=Value'")
 	fs.StringVar(&o.template, "template", "template.yaml", "SAM template of the stack to run")
@@ -83,9 +85,6 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-listen %s: firelane up listens on loopback only", o.listen)
-	}
-	if o.endpoint != "" {
-		return errors.New("-endpoint: firelane up runs its streams in memory; an AWS endpoint is not supported yet")
 	}
 	if o.apiKey == "" {
 		b := make([]byte, 20)
@@ -128,8 +127,19 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 		return err
 	}
 	s.deliveries = map[string]*localfirehose.Stream{}
-	sink := rec.Sink(localfirehose.DirSink{Dir: out})
+	var lake localfirehose.Sink = localfirehose.DirSink{Dir: out}
+	bucket := o.stack + "-lake"
+	if o.endpoint != "" {
+		if err := ensureBucket(ctx, o.endpoint, bucket); err != nil {
+			return err
+		}
+		out = "s3://" + bucket
+	}
 	for _, c := range configs {
+		sink := rec.Sink(lake)
+		if o.endpoint != "" {
+			sink = s3Recorded{rec: rec, sink: localfirehose.S3Sink{API: upS3Client(o.endpoint), Bucket: bucket, GZIP: c.GZIP}}
+		}
 		if o.interval > 0 {
 			c.Interval = o.interval
 		}
@@ -145,13 +155,13 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	// The API, ingest, and the in-memory stream and delivery streams it writes to.
 	api, err := localapi.Start(run, localapi.Options{
 		Template: tpl, Root: root, Stack: o.stack, Params: params, Registry: reg, SchemasDir: o.schemas,
-		APIKeys: []string{o.apiKey}, RIE: o.rie, Logs: logs, Logger: quiet, Deliveries: s.deliveries,
+		Endpoint: o.endpoint, APIKeys: []string{o.apiKey}, RIE: o.rie, Logs: logs, Logger: quiet, Deliveries: s.deliveries,
 	})
 	if err != nil {
 		return err
 	}
 	s.closers = append(s.closers, api.Close)
-	s.endpoint = api.Endpoint
+	s.endpoint = api.FirehoseEndpoint
 	if err := s.startTransform(run, configs); err != nil {
 		return err
 	}
@@ -161,23 +171,22 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(api.Streams) != 1 {
-		return fmt.Errorf("the template has %d Kinesis streams, want 1", len(api.Streams))
+	streamName, streamARN, shards, streamLen, err := s.shards(ctx, api, esm)
+	if err != nil {
+		return err
 	}
-	var streamName string
-	for n := range api.Streams {
-		streamName = n
-	}
-	kstream := api.Streams[streamName]
 	enrichFn, enrichName, err := s.enrich()
 	if err != nil {
 		return err
 	}
-	dest, queue := s.destination(esm.OnFailure, out)
+	dest, queue, err := s.destination(ctx, esm.OnFailure, out)
+	if err != nil {
+		return err
+	}
 	mapping := &eventsource.Mapping{
-		Config: esm, Function: enrichFn, StreamARN: kstream.ARN(), Destination: dest, Logger: log,
+		Config: esm, Function: enrichFn, StreamARN: streamARN, Destination: dest, Logger: log,
 		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + enrichName,
-		Shards:      []eventsource.Shard{eventsource.NewMemoryShard(kstream, esm.StartingPosition)},
+		Shards:      shards,
 		OnDiscard: func(d eventsource.Discard) {
 			raw := make([][]byte, len(d.Records))
 			for i, r := range d.Records {
@@ -206,7 +215,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 			ds[n] = st.Delivery.Buffered()
 		}
 		out := map[string]any{
-			"stream":            map[string]any{"name": streamName, "records": kstream.Len()},
+			"stream":            map[string]any{"name": streamName, "records": streamLen()},
 			"mapping":           mapping.Stats(),
 			"delivery_buffered": ds,
 		}
@@ -282,15 +291,15 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	c := rec.Counts()
 	fmt.Fprintf(logs, "events: %d accepted and delivered, %d rejected, %d failed, %d accepted not delivered\n", c.Delivered, c.Rejected, c.Failed, c.Accepted)
 	fmt.Fprintf(logs, "stream %s: %d records, %d still in the stream (%d read, not processed; %d unread)\n",
-		streamName, kstream.Len(), left.Pending+max(left.Unread, 0), left.Pending, left.Unread)
+		streamName, streamLen(), left.Pending+max(left.Unread, 0), left.Pending, left.Unread)
 	if queue != nil {
 		fmt.Fprintf(logs, "on-failure queue %s: %d messages\n", queue.Name, len(queue.Messages()))
 	}
 	if ferr != nil {
 		return ferr
 	}
-	if left.Pending+left.Unread > 0 {
-		return fmt.Errorf("%d records are still in the stream after the drain", left.Pending+left.Unread)
+	if left.Pending > 0 || left.Unread != 0 {
+		return fmt.Errorf("records are still in the stream after the drain: %d read, not processed; %d unread (-1: unknown)", left.Pending, left.Unread)
 	}
 	return nil
 }
@@ -419,17 +428,75 @@ func (s *stack) enrich() (lambda.Invoker, string, error) {
 }
 
 // destination is the mapping's on-failure destination as the template declares it: an SQS (or
-// SNS) queue kept in memory, or an S3 bucket written as a directory beside the lake.
-func (s *stack) destination(t eventsource.Target, out string) (eventsource.Destination, *eventsource.Queue) {
+// SNS) queue kept in memory, or an S3 bucket: a directory beside the lake, or the bucket at the
+// endpoint.
+func (s *stack) destination(ctx context.Context, t eventsource.Target, out string) (eventsource.Destination, *eventsource.Queue, error) {
 	switch t.Type {
 	case "":
-		return nil, nil
+		return nil, nil, nil
 	case "S3":
-		return eventsource.S3Destination{Bucket: localfirehose.DirSink{Dir: out + "-" + t.Name}}, nil
+		if s.opts.endpoint == "" {
+			return eventsource.S3Destination{Bucket: localfirehose.DirSink{Dir: out + "-" + t.Name}}, nil, nil
+		}
+		if err := ensureBucket(ctx, s.opts.endpoint, t.Name); err != nil {
+			return nil, nil, err
+		}
+		return eventsource.S3Destination{Bucket: localfirehose.S3Sink{API: upS3Client(s.opts.endpoint), Bucket: t.Name}}, nil, nil
 	default:
 		q := &eventsource.Queue{Name: t.Name}
-		return q, q
+		return q, q, nil
 	}
+}
+
+// shards opens the mapping's stream: the in-memory one, or the one at the endpoint.
+func (s *stack) shards(ctx context.Context, api *localapi.API, esm eventsource.Config) (string, string, []eventsource.Shard, func() int, error) {
+	if s.opts.endpoint == "" {
+		if len(api.Streams) != 1 {
+			return "", "", nil, nil, fmt.Errorf("the template has %d Kinesis streams, want 1", len(api.Streams))
+		}
+		for name, st := range api.Streams {
+			return name, st.ARN(), []eventsource.Shard{eventsource.NewMemoryShard(st, esm.StartingPosition)}, st.Len, nil
+		}
+	}
+	res, ok := s.tpl.Resource(esm.StreamID)
+	if !ok {
+		return "", "", nil, nil, fmt.Errorf("the mapping's stream %s is not in the template", esm.StreamID)
+	}
+	n, err := cfn.NewEvaluator(s.tpl, s.opts.stack, s.params).Resolve(cfn.Path(res, "Properties", "Name"))
+	if err != nil {
+		return "", "", nil, nil, fmt.Errorf("stream %s: %w", esm.StreamID, err)
+	}
+	name := cfn.Scalar(n)
+	kc := kinesis.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(s.opts.endpoint), Credentials: localapi.Credentials})
+	sum, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		return "", "", nil, nil, fmt.Errorf("describe stream %s at %s: %w", name, s.opts.endpoint, err)
+	}
+	arn := aws.ToString(sum.StreamDescriptionSummary.StreamARN)
+	shards, err := eventsource.APIShards(ctx, kc, arn, esm.StartingPosition)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	return name, arn, shards, func() int { return -1 }, nil
+}
+
+func upS3Client(endpoint string) *s3.Client {
+	return s3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: localapi.Credentials}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.UsePathStyle = true
+	})
+}
+
+// ensureBucket creates the bucket at endpoint unless it is there.
+func ensureBucket(ctx context.Context, endpoint, bucket string) error {
+	c := upS3Client(endpoint)
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		return nil
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return fmt.Errorf("create bucket %s at %s: %w", bucket, endpoint, err)
+	}
+	return nil
 }
 
 // flushLoop flushes each delivery stream when its buffering hints say so, until ctx ends.
@@ -461,4 +528,22 @@ func (s *stack) flushLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// s3Recorded writes to a bucket and records each object under the key S3 has, with the .gz suffix
+// the sink adds when it compresses.
+type s3Recorded struct {
+	rec  *console.Recorder
+	sink localfirehose.S3Sink
+}
+
+func (s s3Recorded) Put(ctx context.Context, key string, body []byte) error {
+	if err := s.sink.Put(ctx, key, body); err != nil {
+		return err
+	}
+	if s.sink.GZIP {
+		key += ".gz"
+	}
+	s.rec.Object(key, body)
+	return nil
 }

@@ -19,8 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/firelane/firelane/internal/bench/workload"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 func freeAddr(t *testing.T) string {
@@ -451,5 +455,66 @@ func TestREADMEUpExample(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("firelane up after SIGTERM: %v\n%s", err, tail(logs.String(), 10))
+	}
+}
+
+// TestUpAgainstMoto runs up with -endpoint: the stream is moto's Kinesis, read by the mapping
+// through GetRecords, and the lake is moto's S3.
+func TestUpAgainstMoto(t *testing.T) {
+	endpoint := moto.StartMoto(t)
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout, logs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- up(ctx, upOptions{listen: freeAddr(t), endpoint: endpoint, interval: 500 * time.Millisecond,
+			template: filepath.Join(root, "template.yaml"), stack: "firelane"}, stdout, logs)
+	}()
+	vars := map[string]string{}
+	for deadline := time.Now().Add(60 * time.Second); len(vars) < 3; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("up: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up printed no URLs:\n%s", logs.String())
+		}
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				vars[k] = v
+			}
+		}
+	}
+	body := `{"specversion":"1.0","id":"moto-1","source":"/t","type":"com.acme.web.page_view","data":{"url":"https://shop.acme.test/cart","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}`
+	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], strings.NewReader(body))
+	req.Header.Set("x-api-key", vars["API_KEY"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"accepted":1`) {
+		t.Fatalf("got %s, want the event accepted", b)
+	}
+	var delivered struct{ Events []consoleItem }
+	for deadline := time.Now().Add(15 * time.Second); len(delivered.Events) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the event was not delivered:\n%s", tail(logs.String(), 20))
+		}
+		getJSON(t, vars["CONSOLE_API"]+"events?status=delivered", &delivered)
+	}
+	key := delivered.Events[0].S3Key
+	obj, err := upS3Client(endpoint).GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String("firelane-lake"), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get s3://firelane-lake/%s: %v", key, err)
+	}
+	obj.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("up: %v\n%s", err, tail(logs.String(), 10))
 	}
 }

@@ -409,9 +409,12 @@ func (m *Mapping) Drain(ctx context.Context) Stats {
 	m.draining.Store(true)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
+	// A shard that knows only whether its last read came back empty (an endpoint's) must have read
+	// once after the drain began, so the drain waits two polls at least.
+	start := time.Now()
 	for {
 		s := m.Stats()
-		if s.Pending == 0 && s.Unread == 0 {
+		if s.Pending == 0 && s.Unread == 0 && time.Since(start) > 2*m.Poll {
 			break
 		}
 		select {
