@@ -23,7 +23,7 @@ FUNCTION ?= TransformFunction
 EVENT ?= events/transform/firehose-batch.json
 ENDPOINT ?=
 
-.PHONY: help test local lint build invoke build-IngestFunction build-EnrichFunction build-TransformFunction
+.PHONY: help test local up lint build invoke build-IngestFunction build-EnrichFunction build-TransformFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -36,6 +36,9 @@ test: ## vet and run every test (what CI runs), and the tracing package's with t
 
 local: ## run the whole pipeline locally on the valid samples; the lake lands in ./lake
 	$(GO) run ./cmd/firelane local -out lake
+
+up: ## run the deployed pipeline on this machine until Ctrl-C: API on 127.0.0.1:3000, lake in ./lake, JSON API under /_console/api/
+	$(GO) run ./cmd/firelane up -interval 2s
 
 lint: ## lint the SAM template
 	cfn-lint template.yaml

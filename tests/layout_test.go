@@ -24,6 +24,7 @@ var (
 	lambdaAllowed = []string{
 		"functions/ingest", "functions/enrich", "functions/transform",
 		"internal/localaws/firehose", "internal/localaws/kinesis", "internal/localaws/pipeline", "internal/localaws/apigateway",
+		"internal/localaws/eventsource",
 		"internal/bench/workload", "internal/bench/replay",
 		"internal/schematool", "internal/plan",
 		"cmd/firelane",

@@ -48,6 +48,10 @@ type Options struct {
 	// memory.
 	Endpoint string
 	APIKeys  []string
+	// Deliveries, when set, are the in-memory delivery streams to serve by name (with their
+	// sinks, transforms and buffering hints), in place of streams that only buffer. With an
+	// Endpoint they are served here all the same: only the Kinesis streams are at the endpoint.
+	Deliveries map[string]*localfirehose.Stream
 	// RIE runs functions as their built bootstraps under the Runtime Interface Emulator rather
 	// than in this process.
 	RIE bool
@@ -60,8 +64,10 @@ type Options struct {
 type API struct {
 	Handler    *apigateway.Server
 	Definition *apigateway.Definition
-	// Endpoint is the AWS endpoint the API and its functions use.
-	Endpoint string
+	// Endpoint is the AWS endpoint the API and its functions use; FirehoseEndpoint the one they
+	// send Firehose calls to (the same unless Options.Deliveries are served here).
+	Endpoint         string
+	FirehoseEndpoint string
 	// Streams and Deliveries are the in-memory services (nil with an AWS endpoint).
 	Streams    map[string]*localkinesis.Stream
 	Deliveries map[string]*localfirehose.Delivery
@@ -103,12 +109,24 @@ func Start(ctx context.Context, opts Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Endpoint == "" {
-		if err := a.startMemory(streams, deliveries); err != nil {
+	switch {
+	case a.Endpoint == "":
+		if err := a.startMemory(streams, deliveries, opts.Deliveries); err != nil {
 			return nil, err
 		}
-	} else if err := ensureStreams(ctx, a.Endpoint, streams, deliveries); err != nil {
-		return nil, err
+		a.Endpoint = a.FirehoseEndpoint
+	case opts.Deliveries != nil:
+		if err := ensureStreams(ctx, a.Endpoint, streams, nil); err != nil {
+			return nil, err
+		}
+		if err := a.startMemory(nil, deliveries, opts.Deliveries); err != nil {
+			return nil, err
+		}
+	default:
+		if err := ensureStreams(ctx, a.Endpoint, streams, deliveries); err != nil {
+			return nil, err
+		}
+		a.FirehoseEndpoint = a.Endpoint
 	}
 	functions := map[string]lambda.Invoker{}
 	for _, methods := range def.Routes {
@@ -170,7 +188,7 @@ func (discard) Put(context.Context, string, []byte) error { return nil }
 
 // startMemory serves in-memory streams on a loopback endpoint of their own, so that functions
 // under the emulator reach them as they reach moto.
-func (a *API) startMemory(streams, deliveries []string) error {
+func (a *API) startMemory(streams, deliveries []string, given map[string]*localfirehose.Stream) error {
 	a.Streams, a.Deliveries = map[string]*localkinesis.Stream{}, map[string]*localfirehose.Delivery{}
 	kh := apigateway.KinesisHandler{Streams: map[string]apigateway.PutRecordsAPI{}}
 	for _, n := range streams {
@@ -179,6 +197,10 @@ func (a *API) startMemory(streams, deliveries []string) error {
 	}
 	fh := &localfirehose.Server{Streams: map[string]*localfirehose.Stream{}}
 	for _, n := range deliveries {
+		if st := given[n]; st != nil {
+			a.Deliveries[n], fh.Streams[n] = st.Delivery, st
+			continue
+		}
 		d := &localfirehose.Delivery{Name: n, Sink: discard{}}
 		a.Deliveries[n] = d
 		fh.Streams[n] = &localfirehose.Stream{Delivery: d}
@@ -195,7 +217,7 @@ func (a *API) startMemory(streams, deliveries []string) error {
 		fh.ServeHTTP(w, r)
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
-	a.Endpoint = "http://" + l.Addr().String()
+	a.FirehoseEndpoint = "http://" + l.Addr().String()
 	a.closers = append(a.closers, func() { _ = srv.Close() })
 	return nil
 }
@@ -266,7 +288,7 @@ func (a *API) function(ctx context.Context, opts Options, id string) (lambda.Inv
 	if spec.Package != "./functions/ingest" {
 		return nil, fmt.Errorf("%s: only the ingest function runs in process; use the emulator (-rie)", id)
 	}
-	h, err := ingestHandler(spec.Env, opts.Registry, a.Endpoint)
+	h, err := ingestHandler(spec.Env, opts.Registry, a.Endpoint, a.FirehoseEndpoint)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
@@ -275,8 +297,8 @@ func (a *API) function(ctx context.Context, opts Options, id string) (lambda.Inv
 }
 
 // ingestHandler wires the ingest stage as functions/ingest does, from the function's environment,
-// with SDK clients sent to endpoint.
-func ingestHandler(env map[string]string, reg *schema.Registry, endpoint string) (*ingest.Handler, error) {
+// with SDK clients sent to endpoint (Firehose's to firehoseEndpoint).
+func ingestHandler(env map[string]string, reg *schema.Registry, endpoint, firehoseEndpoint string) (*ingest.Handler, error) {
 	if reg == nil {
 		var err error
 		if reg, err = schema.Default(); err != nil {
@@ -295,7 +317,7 @@ func ingestHandler(env map[string]string, reg *schema.Registry, endpoint string)
 	}
 	h := &ingest.Handler{Registry: reg, Kinesis: kw, Config: cfg}
 	if name := env["FAILED_DELIVERY_STREAM_NAME"]; name != "" {
-		fw, err := awsbatch.NewFirehoseWriter(awsbatch.NewFirehoseClient(awsCfg), name, awsbatch.DefaultRetry)
+		fw, err := awsbatch.NewFirehoseWriter(awsbatch.NewFirehoseClient(awsConfig(firehoseEndpoint)), name, awsbatch.DefaultRetry)
 		if err != nil {
 			return nil, err
 		}
@@ -320,6 +342,9 @@ func (a *API) emulated(ctx context.Context, opts Options, spec lambda.Spec) (lam
 		return nil, err
 	}
 	spec.Env["AWS_ENDPOINT_URL"] = a.Endpoint
+	if a.FirehoseEndpoint != a.Endpoint {
+		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = a.FirehoseEndpoint
+	}
 	if opts.SchemasDir != "" {
 		spec.Env["SCHEMAS_DIR"] = opts.SchemasDir
 	}
