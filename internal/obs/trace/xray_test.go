@@ -18,6 +18,7 @@ func TestXRayInInvocation(t *testing.T) {
 	addr, next, _ := daemon(t)
 	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
 	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	t.Setenv("AWS_XRAY_SDK_DISABLED", "false") // the X-Ray SDK reads it on every segment
 	var logs bytes.Buffer
 	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
@@ -60,6 +61,7 @@ func TestXRaySilentOutsideInvocation(t *testing.T) {
 	addr, _, quiet := daemon(t)
 	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
 	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	t.Setenv("AWS_XRAY_SDK_DISABLED", "false") // the X-Ray SDK reads it on every segment
 	var logs bytes.Buffer
 	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
