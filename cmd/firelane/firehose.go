@@ -29,6 +29,7 @@ func runFirehose(args []string) error {
 	bucket := fs.String("bucket", "", "bucket to deliver to")
 	create := fs.Bool("create-bucket", false, "create the bucket first")
 	interval := fs.Duration("interval", 0, "flush interval instead of the template's (e.g. 5s for quick local runs)")
+	format := fs.String("format", "", "the events delivery stream's output format, json or parquet: the template's OutputFormat parameter (default: its value)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: firelane firehose -bucket NAME -s3-endpoint URL [flags]\n\n"+
 			"Serves PutRecord and PutRecordBatch for every delivery stream of the template. Records are\n"+
@@ -47,6 +48,9 @@ func runFirehose(args []string) error {
 	}
 	params, err := parseOverrides(*overrides)
 	if err != nil {
+		return err
+	}
+	if err := formatParam(*format, params); err != nil {
 		return err
 	}
 	tpl, err := cfn.Load(*template)

@@ -19,6 +19,7 @@ import (
 	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
+	"github.com/firelane/firelane/internal/schematool"
 )
 
 func runLocal(args []string) error {
@@ -28,14 +29,18 @@ func runLocal(args []string) error {
 	verbose := fs.Bool("v", false, "show the functions' logs")
 	s3URL := fs.String("s3-endpoint", "", "deliver to this S3 endpoint (a moto_server) instead of -out, GZIP-compressed as deployed")
 	bucket := fs.String("bucket", "", "the bucket to deliver to with -s3-endpoint (created when missing)")
+	format := fs.String("format", templateFormat("template.yaml"), "the events delivery stream's output format, json or parquet (default: template.yaml's OutputFormat)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: firelane local [-out DIR | -s3-endpoint URL -bucket NAME] [-schemas DIR] [FILE|DIR ...]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: firelane local [-out DIR | -s3-endpoint URL -bucket NAME] [-format json|parquet] [-schemas DIR] [FILE|DIR ...]\n\n"+
 			"Sends each file's events through ingest, an in-memory Kinesis stream, enrich, an in-memory\n"+
 			"Firehose stream and transform, and writes what Firehose would deliver to S3 under -out.\n"+
 			"Default input: events/ingest/valid-*.json.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkFormat(*format); err != nil {
 		return err
 	}
 	inputs := fs.Args()
@@ -78,6 +83,10 @@ func runLocal(args []string) error {
 			return err
 		}
 		sink, where = localfirehose.S3Sink{API: client, Bucket: *bucket, GZIP: true}, "s3://"+*bucket+" at "+*s3URL+" (GZIP-compressed, each key ending in .gz)"
+		if *format == schematool.FormatParquet {
+			// Firehose refuses S3 compression with format conversion; Parquet compresses its pages.
+			sink, where = localfirehose.S3Sink{API: client, Bucket: *bucket}, "s3://"+*bucket+" at "+*s3URL
+		}
 	default:
 		dir, err := filepath.Abs(*out)
 		if err != nil {
@@ -85,7 +94,12 @@ func runLocal(args []string) error {
 		}
 		sink, where = localfirehose.DirSink{Dir: dir}, dir
 	}
-	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: sink, Logger: slog.New(slog.NewJSONHandler(logOut, nil))})
+	chainCfg := pipeline.Config{Registry: reg, Sink: sink, Logger: slog.New(slog.NewJSONHandler(logOut, nil))}
+	if *format == schematool.FormatParquet {
+		t := schematool.ParquetTable("firelane")
+		chainCfg.Parquet = &t
+	}
+	chain, err := pipeline.New(chainCfg)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/firelane/firelane/internal/cfn"
 	"github.com/firelane/firelane/internal/schematool"
 )
 
@@ -124,12 +125,16 @@ func schemaNew(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) err
 
 func schemaCheck(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) error {
 	strict := fs.Bool("strict", false, "fail on warnings too")
+	template := fs.String("template", "", "the SAM template whose Parquet table the per-type views must match (default: template.yaml beside the schema directory, when there is one)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	l := dirs.layout()
 	rep, err := schematool.Check(l.Schemas)
 	if err != nil {
+		return err
+	}
+	if err := checkViews(&rep, l.Schemas, *template); err != nil {
 		return err
 	}
 	for _, d := range rep.Diagnostics {
@@ -353,5 +358,26 @@ func schemaAthena(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) 
 		}
 		fmt.Fprintf(w, "wrote %s\n", p)
 	}
+	return nil
+}
+
+// checkViews adds to rep the warnings of [schematool.CheckTemplate] for the template at path, or
+// at template.yaml beside the schema directory when path is empty and that file exists.
+func checkViews(rep *schematool.CheckReport, schemas, path string) error {
+	if path == "" {
+		path = filepath.Join(filepath.Dir(filepath.Clean(schemas)), "template.yaml")
+		if _, err := os.Stat(path); err != nil {
+			return nil
+		}
+	}
+	tpl, err := cfn.Load(path)
+	if err != nil {
+		return err
+	}
+	files, _, err := schematool.LoadFiles(schemas)
+	if err != nil {
+		return err
+	}
+	rep.Diagnostics = append(rep.Diagnostics, schematool.CheckTemplate(schemas, files, tpl)...)
 	return nil
 }

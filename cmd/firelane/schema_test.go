@@ -68,3 +68,48 @@ func TestSchemaCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaCheckWarnsWhenViewsChange changes a field's type within its major version without
+// regenerating template.yaml: `schema check` warns that the Parquet table and the view no longer
+// match, and -strict fails.
+func TestSchemaCheckWarnsWhenViewsChange(t *testing.T) {
+	root := schemaRepoRoot(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "schemas"), os.DirFS(filepath.Join(root, "schemas"))); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := runSchema(append([]string{"check", "-schemas", filepath.Join(dir, "schemas")}, args...), &out)
+		return out.String(), err
+	}
+	if out, err := check("-strict"); err != nil || !strings.Contains(out, "0 warnings") {
+		t.Fatalf("before the change: got %v:\n%s", err, out)
+	}
+	p := filepath.Join(dir, "schemas", "com.acme.web.page_view.v1.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), `"width": {"type": "integer", "minimum": 0, "maximum": 100000}`, `"width": {"type": "number"}`, 1)
+	if changed == string(b) {
+		t.Fatal("the schema has no width field to change")
+	}
+	if err := os.WriteFile(p, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := check()
+	if err != nil || !strings.Contains(out, "warning: the Parquet table and view com_acme_web_page_view_v1 no longer match") {
+		t.Fatalf("got %v, want a warning that the table and view no longer match:\n%s", err, out)
+	}
+	if _, err := check("-strict"); err == nil {
+		t.Error("check -strict passed with the warning")
+	}
+}

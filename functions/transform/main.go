@@ -4,6 +4,9 @@
 // Settings (environment):
 //   - DROP_EVENT_TYPES: optional, comma-separated event types to leave out of the lake on purpose
 //     (answered Dropped); an entry ending in "*" matches a prefix, such as "com.example.test.*".
+//   - OUTPUT_FORMAT: JSON (default) or PARQUET, the template's OutputFormat. PARQUET writes the
+//     columns that the Parquet table declares string but that hold JSON values (data, extra) as JSON
+//     strings of their text, which Firehose's OpenX JSON SerDe reads into those columns.
 //   - LOG_LEVEL: debug, info (default), warn or error.
 //
 // The function re-ingests the records that do not fit in one response into the delivery stream
@@ -44,9 +47,10 @@ func build(ctx context.Context, getenv func(string) string) (*transform.Handler,
 		return nil, err
 	}
 	return &transform.Handler{
-		DropTypes: cfg.DropTypes,
-		Firehose:  awsbatch.NewFirehoseClient(awsCfg),
-		Retry:     awsbatch.DefaultRetry,
+		DropTypes:   cfg.DropTypes,
+		TextColumns: cfg.TextColumns,
+		Firehose:    awsbatch.NewFirehoseClient(awsCfg),
+		Retry:       awsbatch.DefaultRetry,
 		// The runtime sends each response before it asks for the next invocation.
 		ReuseResponse: true,
 	}, nil

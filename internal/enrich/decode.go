@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // cloudEvent is a CloudEvent with the sentat extension attribute, decoded in one pass.
@@ -205,11 +206,11 @@ func jsonString(v []byte) (string, error) {
 		return string(v[1 : len(v)-1]), nil
 	case len(v) >= 2 && v[0] == '"':
 		// Escapes to resolve, or invalid UTF-8 that encoding/json replaces with U+FFFD.
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", err
+		b, ok := jsonbytes.AppendUnquoted(nil, v)
+		if !ok {
+			return "", errNotString
 		}
-		return s, nil
+		return string(b), nil
 	case string(v) == "null":
 		return "", nil
 	}

@@ -2,13 +2,13 @@ package enrich
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -88,81 +88,14 @@ func splitPointer(ptr string) []string {
 	return parts
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just after the string that starts at b[i] ('"'), or -1.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return -1
-		}
-		j += q
-		// The quote ends the string unless an odd number of backslashes escapes it.
-		n := 0
-		for k := j - 1; k > i && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
-	}
-	return -1
-}
-
-// valueEnd returns the index just after the value that starts at b[i], or -1.
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				e := stringEnd(b, j)
-				if e < 0 {
-					return -1
-				}
-				j = e - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	default:
-		j := i
-		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
-	}
-}
-
 // members calls fn with the raw key and the value bounds of every member of the object text v,
 // in order, and stops early when fn returns false.
 func members(v []byte, fn func(key []byte, start, end int) bool) error {
-	i := skipSpace(v, 0)
+	i := jsonbytes.SkipSpace(v, 0)
 	if i >= len(v) || v[i] != '{' {
 		return errMalformed
 	}
-	i = skipSpace(v, i+1)
+	i = jsonbytes.SkipSpace(v, i+1)
 	if i < len(v) && v[i] == '}' {
 		return nil
 	}
@@ -170,26 +103,26 @@ func members(v []byte, fn func(key []byte, start, end int) bool) error {
 		if i >= len(v) || v[i] != '"' {
 			return errMalformed
 		}
-		ke := stringEnd(v, i)
+		ke := jsonbytes.StringEnd(v, i)
 		if ke < 0 {
 			return errMalformed
 		}
 		key := v[i:ke]
-		i = skipSpace(v, ke)
+		i = jsonbytes.SkipSpace(v, ke)
 		if i >= len(v) || v[i] != ':' {
 			return errMalformed
 		}
-		start := skipSpace(v, i+1)
-		end := valueEnd(v, start)
+		start := jsonbytes.SkipSpace(v, i+1)
+		end := jsonbytes.SkipLoose(v, start)
 		if end < 0 {
 			return errMalformed
 		}
 		if !fn(key, start, end) {
 			return nil
 		}
-		i = skipSpace(v, end)
+		i = jsonbytes.SkipSpace(v, end)
 		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+			i = jsonbytes.SkipSpace(v, i+1)
 			continue
 		}
 		if i < len(v) && v[i] == '}' {
@@ -199,16 +132,12 @@ func members(v []byte, fn func(key []byte, start, end int) bool) error {
 	}
 }
 
-// keyString returns the name a raw JSON key stands for.
+// keyString returns the name a raw JSON key (quotes included, valid JSON) stands for.
 func keyString(raw []byte) string {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw[1 : len(raw)-1])
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
+	return string(jsonbytes.AppendUnescaped(nil, raw[1:len(raw)-1]))
 }
 
 // lookupKey returns the child of t named by the raw key; the map lookup with string(raw) does not
@@ -255,9 +184,9 @@ func (p Privacy) rewrite(dst, v []byte, t *piiTree) ([]byte, bool, error) {
 	case v[0] == '[' && (t.star != nil || len(t.children) > 0):
 		changed, first := false, true
 		dst = append(dst, '[')
-		i := skipSpace(v, 1)
+		i := jsonbytes.SkipSpace(v, 1)
 		for idx := 0; i < len(v) && v[i] != ']'; idx++ {
-			end := valueEnd(v, i)
+			end := jsonbytes.SkipLoose(v, i)
 			if end < 0 {
 				return dst, false, errMalformed
 			}
@@ -279,9 +208,9 @@ func (p Privacy) rewrite(dst, v []byte, t *piiTree) ([]byte, bool, error) {
 				}
 				changed = changed || ch
 			}
-			i = skipSpace(v, end)
+			i = jsonbytes.SkipSpace(v, end)
 			if i < len(v) && v[i] == ',' {
-				i = skipSpace(v, i+1)
+				i = jsonbytes.SkipSpace(v, i+1)
 			}
 		}
 		if i >= len(v) {

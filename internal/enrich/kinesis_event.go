@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/firelane/firelane/internal/obs"
 	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
@@ -123,9 +124,9 @@ func decodeKinesisFast(payload []byte) (events.KinesisEvent, bool) {
 	// decodes to at most three quarters of its length, and it is most of the payload.
 	var buf []byte
 	bufSize := len(payload) / 4 * 3
-	i := skipSpace(records, 1)
+	i := jsonbytes.SkipSpace(records, 1)
 	for i < len(records) && records[i] != ']' {
-		end := valueEnd(records, i)
+		end := jsonbytes.SkipLoose(records, i)
 		if end < 0 || records[i] != '{' {
 			return ev, false
 		}
@@ -134,14 +135,14 @@ func decodeKinesisFast(payload []byte) (events.KinesisEvent, bool) {
 			return ev, false
 		}
 		ev.Records = append(ev.Records, r)
-		i = skipSpace(records, end)
+		i = jsonbytes.SkipSpace(records, end)
 		if i < len(records) && records[i] == ',' {
-			i = skipSpace(records, i+1)
+			i = jsonbytes.SkipSpace(records, i+1)
 		} else if i >= len(records) || records[i] != ']' {
 			return ev, false
 		}
 	}
-	return ev, i < len(records) && skipSpace(records, i+1) == len(records)
+	return ev, i < len(records) && jsonbytes.SkipSpace(records, i+1) == len(records)
 }
 
 // plainName reports whether a raw member name has no escapes, so that an exact comparison is the

@@ -21,11 +21,17 @@ func TestMajorVersion(t *testing.T) {
 		{"bare v", "com.acme.x/v", 1},
 		{"zero", "com.acme.x/v0", 0},
 		{"overlong", "x/v123456789012", 1},
+		{"upper case V", "x/V2", 1},
+		{"leading zeros", "x/v007", 7},
+		{"only the last /v counts", "a/v1/v3x", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MajorVersion(tt.dataschema); got != tt.want {
 				t.Errorf("MajorVersion(%q) = %d, want %d", tt.dataschema, got, tt.want)
+			}
+			if got := MajorVersion([]byte(tt.dataschema)); got != tt.want {
+				t.Errorf("MajorVersion of the bytes %q = %d, want %d", tt.dataschema, got, tt.want)
 			}
 		})
 	}

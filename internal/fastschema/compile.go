@@ -780,21 +780,7 @@ func appendCanonicalValue(buf []byte, v any) ([]byte, error) {
 // prefix of another's.
 func appendCanonicalString(buf, s []byte) []byte {
 	buf = append(buf, 's')
-	buf = appendUint(buf, uint64(len(s)))
+	buf = strconv.AppendUint(buf, uint64(len(s)), 10)
 	buf = append(buf, ':')
 	return append(buf, s...)
-}
-
-func appendUint(buf []byte, u uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	return append(buf, tmp[i:]...)
 }

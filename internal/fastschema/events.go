@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // Verdict is the fast path's answer for one event.
@@ -28,12 +29,6 @@ func (v Verdict) String() string {
 		return "invalid"
 	}
 	return "undecided"
-}
-
-// Attrs are the string envelope attributes of an event, as encoding/json decodes them; an
-// attribute that is absent or not a string is empty.
-type Attrs struct {
-	ID, Type, Source, Subject, DataSchema string
 }
 
 // Events validates CloudEvents the way the edge does: the envelope against one schema, then data
@@ -172,7 +167,7 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 		if _, plain := scanString(raw, vstart); plain {
 			env.attr[k] = raw[vstart+1 : vend-1]
 		} else {
-			env.buf[k] = unquoteAppend(env.buf[k][:0], raw[vstart:vend])
+			env.buf[k] = jsonbytes.AppendUnescaped(env.buf[k][:0], raw[vstart+1:vend-1])
 			env.attr[k] = env.buf[k]
 		}
 	}
@@ -181,7 +176,7 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 // Validate decides whether one event, as JSON text, is valid. When attrs is not nil, it receives
 // the event's string attributes (one allocation holds them all); otherwise Validate does not
 // allocate on valid events once warm.
-func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
+func (e *Events) Validate(raw []byte, attrs *event.Attrs) Verdict {
 	st := getState(raw)
 	defer putState(st)
 	env := &st.env
@@ -200,14 +195,14 @@ func (e *Events) Validate(raw []byte, attrs *Attrs) Verdict {
 			all = append(all, env.attr[k]...)
 			out[k] = view(all[off:])
 		}
-		*attrs = Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
+		*attrs = event.Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
 	}
 	return v
 }
 
 func (e *Events) validate(st *state) Verdict {
 	raw, env, root := st.raw, &st.env, e.envelope.root
-	i := skipSpace(raw, 0)
+	i := jsonbytes.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' || !root.allows(tObject) {
 		return Invalid
 	}
@@ -221,7 +216,7 @@ func (e *Events) validate(st *state) Verdict {
 	if root.inPlace {
 		ok = st.applicators(root, i, 0) && ok
 	}
-	if !ok || st.bad || st.panicked || skipSpace(raw, end) != len(raw) {
+	if !ok || st.bad || st.panicked || jsonbytes.SkipSpace(raw, end) != len(raw) {
 		return Invalid
 	}
 	typ := env.attr[attrType]

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/firelane/firelane/internal/jsontext"
+	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -157,7 +157,7 @@ func isUUID(s []byte) bool {
 				return false
 			}
 		default:
-			if !jsontext.IsHex(c) {
+			if !jsonbytes.IsHex(c) {
 				return false
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // checkSchemaAgreement compiles a generated schema with v5 and the fast path and reports any
@@ -95,7 +96,7 @@ func FuzzEvents(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var a Attrs
+		var a event.Attrs
 		got := workloadEvents.Validate(raw, &a)
 		want, _ := workloadRef.valid(raw)
 		if (got == Valid) != want || got == Undecided {
@@ -107,7 +108,7 @@ func FuzzEvents(f *testing.F) {
 		v, _ := decodeUseNumber(raw)
 		m := v.(map[string]any)
 		str := func(k string) string { s, _ := m[k].(string); return s }
-		wantAttrs := Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
+		wantAttrs := event.Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
 		if a != wantAttrs {
 			t.Fatalf("event %q: attributes %+v, want %+v", raw, a, wantAttrs)
 		}
@@ -136,7 +137,7 @@ func TestNestingLimit(t *testing.T) {
 				}
 				text := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
 				want, _ := v5Valid(s5, text)
-				if want != (depth <= maxDepth) {
+				if want != (depth <= jsonbytes.MaxDepth) {
 					t.Fatalf("v5 says valid=%v at depth %d", want, depth)
 				}
 				if got := fast.Validate(text); got != want {

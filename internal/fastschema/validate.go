@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // state is the scratch space of one validation. Every buffer is a stack that a container pushes
@@ -14,7 +16,7 @@ import (
 // allocating once its buffers have grown to the workload's size.
 type state struct {
 	raw []byte
-	// bad reports that encoding/json rejects the text: a syntax error, or nesting beyond maxDepth.
+	// bad reports that encoding/json rejects the text: a syntax error, or nesting beyond jsonbytes.MaxDepth.
 	bad bool
 	// panicked reports that jsonschema/v5 would panic on the text (see decimal.ratBad).
 	panicked bool
@@ -79,8 +81,8 @@ func (st *state) fail() (int, bool) {
 }
 
 func (st *state) skip(i, depth int) int {
-	end := skipValue(st.raw, i, depth)
-	if end < 0 {
+	end, _, err := jsonbytes.SkipValue(st.raw, jsonbytes.SkipSpace(st.raw, i), depth)
+	if err != nil {
 		st.bad = true
 		return len(st.raw)
 	}
@@ -94,12 +96,12 @@ func (st *state) skip(i, depth int) int {
 func (s *Schema) Validate(raw []byte) bool {
 	st := getState(raw)
 	defer putState(st)
-	i := skipSpace(raw, 0)
+	i := jsonbytes.SkipSpace(raw, 0)
 	end, ok := st.value(s.root, i, 0)
 	if st.bad || st.panicked || !ok {
 		return false
 	}
-	return skipSpace(raw, end) == len(raw)
+	return jsonbytes.SkipSpace(raw, end) == len(raw)
 }
 
 func (n *node) allows(t uint8) bool { return n.types == 0 || n.types&t != 0 }
@@ -162,7 +164,7 @@ func (st *state) value(n *node, i, depth int) (int, bool) {
 			if plain {
 				s = raw[i+1 : end-1]
 			} else {
-				st.sbuf = unquoteAppend(st.sbuf[:0], raw[i:end])
+				st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
 				s = st.sbuf
 			}
 			ok = st.checkString(n, s)
@@ -172,11 +174,14 @@ func (st *state) value(n *node, i, depth int) (int, bool) {
 		var canon byte
 		switch c {
 		case 't':
-			end, t, canon = skipLiteral(raw, i, "true"), tBoolean, 't'
+			end, _ = jsonbytes.ScanLiteral(raw, i, "true")
+			t, canon = tBoolean, 't'
 		case 'f':
-			end, t, canon = skipLiteral(raw, i, "false"), tBoolean, 'f'
+			end, _ = jsonbytes.ScanLiteral(raw, i, "false")
+			t, canon = tBoolean, 'f'
 		default:
-			end, t, canon = skipLiteral(raw, i, "null"), tNull, 'z'
+			end, _ = jsonbytes.ScanLiteral(raw, i, "null")
+			t, canon = tNull, 'z'
 		}
 		if end < 0 {
 			return st.fail()
@@ -189,7 +194,7 @@ func (st *state) value(n *node, i, depth int) (int, bool) {
 			ok = st.matchCanonical(n, st.cbuf)
 		}
 	default:
-		end = scanNumber(raw, i)
+		end, _ = jsonbytes.ScanNumber(raw, i)
 		if end < 0 {
 			return st.fail()
 		}
@@ -409,7 +414,7 @@ func (st *state) applicators(n *node, i, depth int) bool {
 func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 	raw := st.raw
 	depth++
-	if depth > maxDepth {
+	if depth > jsonbytes.MaxDepth {
 		return st.fail()
 	}
 	// Three bitsets over the known names: seen, failed, and made v5 panic. The last two hold the
@@ -423,7 +428,7 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 	distinct := 0
 	ok := true
 	panickedBefore := st.panicked
-	i = skipSpace(raw, i+1)
+	i = jsonbytes.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		i++
 	} else {
@@ -441,14 +446,14 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if plain {
 				key = raw[i+1 : kend-1]
 			} else {
-				st.karena = unquoteAppend(st.karena, raw[i:kend])
+				st.karena = jsonbytes.AppendUnescaped(st.karena, raw[i+1:kend-1])
 				key = st.karena[mark:]
 			}
-			i = skipSpace(raw, kend)
+			i = jsonbytes.SkipSpace(raw, kend)
 			if i >= len(raw) || raw[i] != ':' {
 				return st.fail()
 			}
-			vstart := skipSpace(raw, i+1)
+			vstart := jsonbytes.SkipSpace(raw, i+1)
 			idx := -1
 			if len(n.knownNames) > 0 {
 				idx = n.lookup(key)
@@ -531,19 +536,14 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if !plain && !kept {
 				st.karena = st.karena[:mark]
 			}
-			i = skipSpace(raw, end)
-			if i >= len(raw) {
+			next, closed, err := jsonbytes.AfterValue(raw, end, '}')
+			if err != nil {
 				return st.fail()
 			}
-			if raw[i] == ',' {
-				i = skipSpace(raw, i+1)
+			if i = next; !closed {
 				continue
 			}
-			if raw[i] == '}' {
-				i++
-				break
-			}
-			return st.fail()
+			break
 		}
 	}
 	seen := func(k int) bool { return st.bits[bitBase+k/64]&(1<<(k%64)) != 0 }
@@ -676,14 +676,14 @@ func (st *state) array(n *node, i, depth int) (int, bool) {
 	raw := st.raw
 	start := i
 	depth++
-	if depth > maxDepth {
+	if depth > jsonbytes.MaxDepth {
 		return st.fail()
 	}
 	ok := true
 	count, matched := 0, 0
 	uBase, ubufBase := len(st.uents), len(st.ubuf)
 	composite, badNumber, numbers := false, false, 0
-	i = skipSpace(raw, i+1)
+	i = jsonbytes.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
 		i++
 	} else {
@@ -728,19 +728,14 @@ func (st *state) array(n *node, i, depth int) (int, bool) {
 				return st.fail()
 			}
 			count++
-			i = skipSpace(raw, end)
-			if i >= len(raw) {
+			next, closed, err := jsonbytes.AfterValue(raw, end, ']')
+			if err != nil {
 				return st.fail()
 			}
-			if raw[i] == ',' {
-				i = skipSpace(raw, i+1)
+			if i = next; !closed {
 				continue
 			}
-			if raw[i] == ']' {
-				i++
-				break
-			}
-			return st.fail()
+			break
 		}
 	}
 	if n.minItems >= 0 && count < n.minItems || n.maxItems >= 0 && count > n.maxItems {
@@ -785,21 +780,21 @@ func (st *state) uniqueItem(i int) (end int, isNum, bad bool) {
 		}
 		s := raw[i+1 : end-1]
 		if !plain {
-			st.sbuf = unquoteAppend(st.sbuf[:0], raw[i:end])
+			st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
 			s = st.sbuf
 		}
 		st.ubuf = appendCanonicalString(st.ubuf, s)
 	case c == 't':
-		end = skipLiteral(raw, i, "true")
+		end, _ = jsonbytes.ScanLiteral(raw, i, "true")
 		st.ubuf = append(st.ubuf, 't')
 	case c == 'f':
-		end = skipLiteral(raw, i, "false")
+		end, _ = jsonbytes.ScanLiteral(raw, i, "false")
 		st.ubuf = append(st.ubuf, 'f')
 	case c == 'n':
-		end = skipLiteral(raw, i, "null")
+		end, _ = jsonbytes.ScanLiteral(raw, i, "null")
 		st.ubuf = append(st.ubuf, 'z')
 	default:
-		end = scanNumber(raw, i)
+		end, _ = jsonbytes.ScanNumber(raw, i)
 		if end < 0 {
 			return -1, false, false
 		}
@@ -883,4 +878,14 @@ func (st *state) uniqueDecoded(text []byte) bool {
 		seenForms[string(canon)] = struct{}{}
 	}
 	return true
+}
+
+// scanString scans the string whose opening quote is raw[i] and reports whether its body is its
+// own value (no escapes, valid UTF-8); end is -1 when the string is malformed.
+func scanString(raw []byte, i int) (end int, plain bool) {
+	end, f, err := jsonbytes.ScanString(raw, i)
+	if err != nil {
+		return -1, false
+	}
+	return end, jsonbytes.Plain(raw[i+1:end-1], f)
 }

@@ -115,7 +115,7 @@ func TestWorkload(t *testing.T) {
 	events, w, lines := loadWorkload(t)
 	fastValid, v5Valid := 0, 0
 	for i, line := range lines {
-		var a Attrs
+		var a event.Attrs
 		got := events.Validate(line, &a)
 		want, _ := w.valid(line)
 		if got == Valid {
@@ -164,7 +164,7 @@ func TestConcurrentValidation(t *testing.T) {
 	events, _, lines := loadWorkload(t)
 	lines = lines[:2000]
 	want := make([]Verdict, len(lines))
-	wantAttrs := make([]Attrs, len(lines))
+	wantAttrs := make([]event.Attrs, len(lines))
 	for i, l := range lines {
 		want[i] = events.Validate(l, &wantAttrs[i])
 	}
@@ -173,7 +173,7 @@ func TestConcurrentValidation(t *testing.T) {
 		go func(g int) {
 			for k := range lines {
 				i := (k*7 + g*131) % len(lines)
-				var a Attrs
+				var a event.Attrs
 				if got := events.Validate(lines[i], &a); got != want[i] || a != wantAttrs[i] {
 					done <- fmt.Errorf("line %d: got %v %+v, want %v %+v", i+1, got, a, want[i], wantAttrs[i])
 					return

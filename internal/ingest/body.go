@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // requestError is an answer about the request as a whole: nothing in it was written.
@@ -177,123 +179,45 @@ func tooMany(max int) *requestError {
 // splitArray returns the elements of a JSON array. It finds their boundaries by tracking strings
 // and nesting only; it never returns more than max elements.
 func splitArray(b []byte, max int) ([][]byte, *requestError) {
-	i := skipSpace(b, 0)
+	i := jsonbytes.SkipSpace(b, 0)
 	if i >= len(b) {
 		return nil, badRequest("empty_body", "body is empty: send a JSON array of CloudEvents")
 	}
 	if b[i] != '[' {
 		return nil, badRequest("bad_body", "body is not a JSON array")
 	}
-	i = skipSpace(b, i+1)
+	i = jsonbytes.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		if skipSpace(b, i+1) != len(b) {
+		if jsonbytes.SkipSpace(b, i+1) != len(b) {
 			return nil, badRequest("bad_body", "text after the JSON array")
 		}
 		return nil, badRequest("empty_batch", "body is an empty array")
 	}
 	var out [][]byte
 	for {
-		end, err := skipValue(b, i)
-		if err != nil {
-			return nil, badRequest("bad_body", "body is not a valid JSON array: element %d: %v", len(out), err)
+		end := jsonbytes.SkipLoose(b, i)
+		if end < 0 {
+			return nil, badRequest("bad_body", "body is not a valid JSON array: element %d is missing or not closed", len(out))
 		}
 		if len(out) == max {
 			return nil, tooMany(max)
 		}
 		out = append(out, b[i:end])
-		i = skipSpace(b, end)
+		i = jsonbytes.SkipSpace(b, end)
 		if i >= len(b) {
 			return nil, badRequest("bad_body", "body is not a valid JSON array: it is not closed")
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			i = jsonbytes.SkipSpace(b, i+1)
 		case ']':
-			if skipSpace(b, i+1) != len(b) {
+			if jsonbytes.SkipSpace(b, i+1) != len(b) {
 				return nil, badRequest("bad_body", "text after the JSON array")
 			}
 			return out, nil
 		default:
 			return nil, badRequest("bad_body", "body is not a valid JSON array: expected ',' or ']' after element %d at byte %d", len(out)-1, i)
 		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the JSON value that starts at b[i]. Objects and arrays end where
-// their nesting does; strings where their closing quote is; other values at the next delimiter.
-// The value's own syntax is not checked.
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errors.New("missing value")
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := skipString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errors.New("value is not closed")
-	case ',', ']', '}', ':':
-		return 0, errors.New("missing value")
-	default:
-		j := i
-		for j < len(b) && !isDelimiter(b[j]) {
-			j++
-		}
-		return j, nil
-	}
-}
-
-func isDelimiter(c byte) bool {
-	switch c {
-	case ',', ']', '}', ':', '[', '{', '"', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
-
-// skipString returns the end of the string whose opening quote is b[i]. It jumps from quote to
-// quote and counts the backslashes before each, which is much faster than a byte-by-byte state
-// machine on long strings such as an API Gateway body.
-func skipString(b []byte, i int) (int, error) {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return 0, errors.New("string is not closed")
-		}
-		q := j + k
-		n := 0
-		for p := q - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1, nil
-		}
-		j = q + 1
 	}
 }
 

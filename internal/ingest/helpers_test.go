@@ -21,6 +21,7 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/firelane/firelane/internal/awsbatch"
+	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/schema"
 )
 
@@ -251,8 +252,8 @@ const (
 )
 
 // attrsOf builds Attrs from id, type, source and subject.
-func attrsOf(a [4]string) schema.Attrs {
-	return schema.Attrs{ID: a[0], Type: a[1], Source: a[2], Subject: a[3]}
+func attrsOf(a [4]string) event.Attrs {
+	return event.Attrs{ID: a[0], Type: a[1], Source: a[2], Subject: a[3]}
 }
 
 // newKinesisWriterForTest returns a writer to the fixture's fake Kinesis that would retry for a

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // payload holds the members of both payload versions that tell them apart, so that Invoke reads
@@ -30,9 +32,9 @@ var errSlowPath = errors.New("payload needs the general decoder")
 // decodePayload decodes an API Gateway proxy event. The body is most of a payload and a JSON
 // string, which encoding/json would scan twice byte by byte (once to check, once to decode); here
 // the top-level members are found by skipping values, the small ones are decoded with
-// encoding/json, and the body is unquoted in one pass that copies the runs between escapes. Any
-// payload this fast path does not handle exactly as encoding/json does (escaped keys, \u escapes,
-// control characters, invalid UTF-8, a body that is not a string) goes to encoding/json whole.
+// encoding/json, and the body is checked and unquoted in one pass ([jsonbytes.AppendUnquoted]). Any
+// payload this fast path does not handle exactly as encoding/json does (escaped or invalid keys,
+// a body that is not a string) goes to encoding/json whole.
 func decodePayload(raw []byte) (payload, error) {
 	p, err := decodePayloadFast(raw)
 	if err == nil {
@@ -47,13 +49,13 @@ func decodePayload(raw []byte) (payload, error) {
 
 func decodePayloadFast(raw []byte) (payload, error) {
 	var p payload
-	i := skipSpace(raw, 0)
+	i := jsonbytes.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return p, errSlowPath
 	}
-	i = skipSpace(raw, i+1)
+	i = jsonbytes.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
-		if skipSpace(raw, i+1) != len(raw) {
+		if jsonbytes.SkipSpace(raw, i+1) != len(raw) {
 			return p, errSlowPath
 		}
 		return p, nil
@@ -62,35 +64,32 @@ func decodePayloadFast(raw []byte) (payload, error) {
 		if i >= len(raw) || raw[i] != '"' {
 			return p, errSlowPath
 		}
-		end, err := skipString(raw, i)
-		if err != nil {
+		end, f, err := jsonbytes.ScanString(raw, i)
+		if err != nil || !jsonbytes.Plain(raw[i+1:end-1], f) {
 			return p, errSlowPath
 		}
 		key := raw[i+1 : end-1]
-		if indexEscapeOrControl(key) >= 0 || !utf8.Valid(key) {
-			return p, errSlowPath
-		}
-		i = skipSpace(raw, end)
+		i = jsonbytes.SkipSpace(raw, end)
 		if i >= len(raw) || raw[i] != ':' {
 			return p, errSlowPath
 		}
-		i = skipSpace(raw, i+1)
-		vend, err := skipValue(raw, i)
-		if err != nil {
+		i = jsonbytes.SkipSpace(raw, i+1)
+		vend := jsonbytes.SkipLoose(raw, i)
+		if vend < 0 {
 			return p, errSlowPath
 		}
 		if err := p.set(string(key), raw[i:vend]); err != nil {
 			return p, errSlowPath
 		}
-		i = skipSpace(raw, vend)
+		i = jsonbytes.SkipSpace(raw, vend)
 		if i >= len(raw) {
 			return p, errSlowPath
 		}
 		switch raw[i] {
 		case ',':
-			i = skipSpace(raw, i+1)
+			i = jsonbytes.SkipSpace(raw, i+1)
 		case '}':
-			if skipSpace(raw, i+1) != len(raw) {
+			if jsonbytes.SkipSpace(raw, i+1) != len(raw) {
 				return p, errSlowPath
 			}
 			return p, nil
@@ -106,7 +105,7 @@ func (p *payload) set(key string, v []byte) error {
 	var to any
 	switch key {
 	case "body":
-		s, err := unquoteFast(v)
+		s, err := unquote(v)
 		if err != nil {
 			return err
 		}
@@ -156,50 +155,23 @@ func isPayloadKeyFold(key string) bool {
 	return false
 }
 
-// unquoteFast decodes a JSON string value (or null, which leaves a string empty). It handles the
-// one-character escapes; a \u escape, a control character or invalid UTF-8 is left to
-// encoding/json, whose replacements it would otherwise have to copy.
-func unquoteFast(v []byte) (string, error) {
+// unquote decodes a JSON string value (or null, which leaves a string empty) as encoding/json
+// does, checking it in the same pass.
+func unquote(v []byte) (string, error) {
 	if string(v) == "null" {
 		return "", nil
 	}
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 		return "", errSlowPath
 	}
-	s := v[1 : len(v)-1]
-	if hasControl(s) || !utf8.Valid(s) {
+	if j := bytes.IndexByte(v[1:len(v)-1], '\\'); j < 0 && !hasControl(v) && utf8.Valid(v) {
+		return string(v[1 : len(v)-1]), nil
+	}
+	b, ok := jsonbytes.AppendUnquoted(make([]byte, 0, len(v)), v)
+	if !ok {
 		return "", errSlowPath
 	}
-	j := bytes.IndexByte(s, '\\')
-	if j < 0 {
-		return string(s), nil
-	}
-	out := make([]byte, 0, len(s))
-	for ; j >= 0; j = bytes.IndexByte(s, '\\') {
-		if j+1 >= len(s) {
-			return "", errSlowPath
-		}
-		out = append(out, s[:j]...)
-		switch s[j+1] {
-		case '"', '\\', '/':
-			out = append(out, s[j+1])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		default:
-			return "", errSlowPath
-		}
-		s = s[j+2:]
-	}
-	out = append(out, s...)
-	return string(out), nil
+	return string(b), nil
 }
 
 // hasControl reports whether s holds a byte below 0x20, which a JSON string may not hold raw. It
@@ -219,15 +191,4 @@ func hasControl(s []byte) bool {
 		}
 	}
 	return false
-}
-
-// indexEscapeOrControl returns the index of the first backslash, quote or control character of s,
-// or -1.
-func indexEscapeOrControl(s []byte) int {
-	for i, c := range s {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return i
-		}
-	}
-	return -1
 }

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/firelane/firelane/internal/event"
-	"github.com/firelane/firelane/internal/schema"
 )
 
 const (
@@ -35,7 +34,7 @@ const maxPartitionKey = 256
 
 // partitionKey returns the first non-empty attribute that keys lists, cut to 256 characters;
 // with none, the event's id, and "-" for an event with no id either (Kinesis needs a key).
-func partitionKey(a schema.Attrs, keys []string) string {
+func partitionKey(a event.Attrs, keys []string) string {
 	k := ""
 	for _, name := range keys {
 		switch name {
@@ -112,7 +111,7 @@ func clipMark(s string, n int) string {
 
 // failedRecord builds the failed-event envelope of a rejected event, newline-terminated so that
 // the S3 objects Firehose writes are NDJSON.
-func failedRecord(raw []byte, a schema.Attrs, reasons []event.Reason, now time.Time) []byte {
+func failedRecord(raw []byte, a event.Attrs, reasons []event.Reason, now time.Time) []byte {
 	reasons, _, _ = boundReasons(reasons, reasonsBudget)
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindRejected, Stage: "ingest",

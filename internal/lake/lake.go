@@ -28,6 +28,13 @@ const (
 // PartitionKeyNames lists the partition keys the transform emits, in prefix order.
 var PartitionKeyNames = []string{KeyEventType, KeyEventVersion, KeyYear, KeyMonth, KeyDay, KeyHour}
 
+// TextColumns are the lake row's columns that hold a JSON object (or any JSON value) but that the
+// Parquet output's Glue table declares string: data and extra. With Parquet output the transform
+// writes each of them as a JSON string holding the value's text, so that Firehose's OpenX JSON SerDe
+// reads a string into a string column (docs/lake.md, "Parquet"). internal/schematool checks that
+// this list is exactly the generic table's JSON-text columns.
+var TextColumns = []string{"extra", "data"}
+
 // EventsPrefix is the S3 prefix of the events delivery stream.
 const EventsPrefix = "events/event_type=!{partitionKeyFromLambda:event_type}/event_version=!{partitionKeyFromLambda:event_version}/" +
 	"year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/"

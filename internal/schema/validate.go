@@ -18,13 +18,9 @@ import (
 type Result struct {
 	Entry   *Entry         // the data schema the event selected, nil when none was found
 	Reasons []event.Reason // empty when the event is valid
-	Attrs   Attrs          // the event's envelope attributes, as far as they are strings
-}
-
-// Attrs are the envelope attributes the edge needs after validation, so that it never decodes an
-// event twice.
-type Attrs struct {
-	ID, Type, Source, Subject, DataSchema string
+	// Attrs are the event's envelope attributes, as far as they are strings: what the edge needs
+	// after validation, so that it never decodes an event twice.
+	Attrs event.Attrs
 }
 
 // ValidateJSON decodes one event's JSON text and validates it like [Registry.Validate]. Text that is
@@ -35,9 +31,9 @@ type Attrs struct {
 // jsonschema/v5, so the reasons of a rejection are always v5's.
 func (r *Registry) ValidateJSON(raw []byte, max int) Result {
 	if r.fast != nil {
-		var a fastschema.Attrs
+		var a event.Attrs
 		if r.fast.Validate(raw, &a) == fastschema.Valid {
-			return Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: Attrs(a)}
+			return Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: a}
 		}
 	}
 	return r.validateJSONv5(raw, max)
@@ -63,10 +59,10 @@ func (r *Registry) validateJSONv5(raw []byte, max int) (res Result) {
 	return r.Validate(v, max)
 }
 
-func attrsOf(v any) Attrs {
+func attrsOf(v any) event.Attrs {
 	m, _ := v.(map[string]any)
 	str := func(k string) string { s, _ := m[k].(string); return s }
-	return Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
+	return event.Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
 }
 
 // Valid reports whether the event passed every check.

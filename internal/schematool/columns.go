@@ -41,9 +41,15 @@ func (t *ColumnType) Hive() string {
 }
 
 // SQL returns the type as Athena's SQL engine writes it, for CAST: row(a varchar, b array(bigint)).
+// A JSON-text field is json: Trino casts a JSON value into a json field whatever it holds, while
+// a JSON object or array cannot be cast to varchar
+// (https://trino.io/docs/current/functions/json.html#cast-from-json).
 func (t *ColumnType) SQL() string {
 	switch t.Kind {
 	case "string":
+		if t.JSONText {
+			return "json"
+		}
 		return "varchar"
 	case "int":
 		return "integer"

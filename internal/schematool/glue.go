@@ -70,6 +70,14 @@ func GlueResources(files []*File, opts AthenaOptions) string {
 		prefix = strings.ReplaceAll(prefix, "${"+k+"}", "${!"+k+"}")
 	}
 	w(10, "storage.location.template: !Sub 's3://${LakeBucket}/%s'", prefix)
+	// The per-type views' row types, so that `schema check` sees when the schemas have moved on
+	// from the table that is deployed (views.go).
+	for _, f := range files {
+		if f.Doc != nil && f.Key.Type != "" {
+			k, v := ViewParameter(f)
+			w(10, "%s: %s", k, quoteYAML(v))
+		}
+	}
 	w(8, "PartitionKeys:")
 	w(10, "- {Name: %s, Type: string}", lake.KeyEventType)
 	w(10, "- {Name: %s, Type: int}", lake.KeyEventVersion)

@@ -1,17 +1,36 @@
 package transform
 
-import "github.com/firelane/firelane/internal/settings"
+import (
+	"fmt"
+
+	"github.com/firelane/firelane/internal/lake"
+	"github.com/firelane/firelane/internal/settings"
+)
 
 // Config is the transform function's configuration, read from the environment by [ConfigFromEnv].
 type Config struct {
 	// DropTypes is [Handler.DropTypes] (DROP_EVENT_TYPES, comma separated).
 	DropTypes []string
+	// TextColumns is [Handler.TextColumns]: [lake.TextColumns] when OUTPUT_FORMAT is PARQUET, nil
+	// when it is JSON (the default).
+	TextColumns []string
 }
 
-// EnvDropTypes is the environment variable name of [Config.DropTypes].
-const EnvDropTypes = "DROP_EVENT_TYPES"
+// Environment variable names of [Config].
+const (
+	EnvDropTypes    = "DROP_EVENT_TYPES"
+	EnvOutputFormat = "OUTPUT_FORMAT"
+)
 
 // ConfigFromEnv reads the configuration with getenv (os.Getenv in the function).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	return Config{DropTypes: settings.List(getenv(EnvDropTypes))}, nil
+	c := Config{DropTypes: settings.List(getenv(EnvDropTypes))}
+	switch f := settings.Get(getenv, EnvOutputFormat); f {
+	case "", "JSON":
+	case "PARQUET":
+		c.TextColumns = lake.TextColumns
+	default:
+		return c, fmt.Errorf("%s is %q: it must be JSON or PARQUET", EnvOutputFormat, f)
+	}
+	return c, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/firelane/firelane/internal/obs"
 	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
@@ -241,7 +242,7 @@ func dataMember(dst *jsonString, s []byte, i int) (int, error) {
 	}
 	j := bytes.IndexByte(s[i+1:], '"')
 	if j < 0 {
-		return 0, synErr("unterminated string", i)
+		return 0, &jsonbytes.SyntaxError{Offset: i, Msg: "unterminated string"}
 	}
 	body := s[i+1 : i+1+j]
 	if bytes.IndexByte(body, '\\') >= 0 {
@@ -261,7 +262,7 @@ var errInvalidData = errors.New("a record's data is not a valid JSON string")
 func (st *state) decode(tok jsonString) ([]byte, error) {
 	b64 := tok.raw
 	if tok.esc {
-		st.b64 = unescape(st.b64[:0], tok.raw)
+		st.b64 = jsonbytes.AppendUnescaped(st.b64[:0], tok.raw)
 		b64 = st.b64
 	}
 	st.decoded = slices.Grow(st.decoded[:0], base64.StdEncoding.DecodedLen(len(b64))+2)
@@ -282,11 +283,11 @@ func (st *state) decode(tok jsonString) ([]byte, error) {
 func parseInvocation(s []byte, st *state) (invocation, error) {
 	var inv invocation
 	st.recs = st.recs[:0]
-	i := skipSpace(s, 0)
+	i := jsonbytes.SkipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return inv, fmt.Errorf("event is not a JSON object: %w", ErrInvocation)
 	}
-	it := objectIter{s: s, i: i}
+	it := newObjectIter(s, i, 0)
 	for {
 		key, _, more, err := it.next(&st.conv)
 		if err != nil {
@@ -314,7 +315,7 @@ func parseInvocation(s []byte, st *state) (invocation, error) {
 		}
 		it.i = end
 	}
-	if skipSpace(s, it.i) != len(s) {
+	if jsonbytes.SkipSpace(s, it.i) != len(s) {
 		return inv, fmt.Errorf("%w: data after the event", ErrInvocation)
 	}
 	inv.records = st.recs
@@ -323,13 +324,13 @@ func parseInvocation(s []byte, st *state) (invocation, error) {
 
 func parseRecords(s []byte, i int, st *state) (int, error) {
 	if s[i] == 'n' {
-		end, _, err := literal(s, i, "null")
+		end, err := jsonbytes.ScanLiteral(s, i, "null")
 		return end, err
 	}
 	if s[i] != '[' {
 		return 0, failf("records is not an array")
 	}
-	i = skipSpace(s, i+1)
+	i = jsonbytes.SkipSpace(s, i+1)
 	if i < len(s) && s[i] == ']' {
 		return i + 1, nil
 	}
@@ -338,7 +339,7 @@ func parseRecords(s []byte, i int, st *state) (int, error) {
 			return 0, failf("a record is not an object")
 		}
 		var r inRecord
-		it := objectIter{s: s, i: i, depth: 2}
+		it := newObjectIter(s, i, 2)
 		for {
 			key, _, more, err := it.next(&st.conv)
 			if err != nil {
@@ -364,17 +365,17 @@ func parseRecords(s []byte, i int, st *state) (int, error) {
 			it.i = end
 		}
 		st.recs = append(st.recs, r)
-		i = skipSpace(s, it.i)
+		i = jsonbytes.SkipSpace(s, it.i)
 		if i >= len(s) {
-			return 0, synErr("unexpected end of input", i)
+			return 0, &jsonbytes.SyntaxError{Offset: i, Msg: "unexpected end of input"}
 		}
 		switch s[i] {
 		case ',':
-			i = skipSpace(s, i+1)
+			i = jsonbytes.SkipSpace(s, i+1)
 		case ']':
 			return i + 1, nil
 		default:
-			return 0, synErr("expected comma or end of array", i)
+			return 0, &jsonbytes.SyntaxError{Offset: i, Msg: "expected comma or end of array"}
 		}
 	}
 }
@@ -382,13 +383,13 @@ func parseRecords(s []byte, i int, st *state) (int, error) {
 // scanInt reads a JSON integer that fits in an int64, or null (which leaves *n as it was).
 func scanInt(s []byte, i int, n *int64) (int, error) {
 	if s[i] == 'n' {
-		end, _, err := literal(s, i, "null")
+		end, err := jsonbytes.ScanLiteral(s, i, "null")
 		return end, err
 	}
 	if s[i] != '-' && s[i]-'0' >= 10 {
 		return 0, failf("approximateArrivalTimestamp is not a number")
 	}
-	end, err := scanNumber(s, i)
+	end, err := jsonbytes.ScanNumber(s, i)
 	if err != nil {
 		return 0, err
 	}

@@ -61,6 +61,13 @@ type Handler struct {
 	// responses. Handle copies its response either way.
 	ReuseResponse bool
 
+	// TextColumns names the row's columns whose value, unless null, is written as a JSON string
+	// holding the value's JSON text rather than as the value itself. Parquet output sets it to
+	// [lake.TextColumns], the columns its Glue table declares string, so that Firehose's OpenX JSON
+	// SerDe reads a string into each string column; nil writes every column as its JSON value, as
+	// the JSON lake holds them.
+	TextColumns []string
+
 	mu   sync.Mutex
 	idle *state // the buffers of the last invocation, kept for the next
 }
@@ -212,6 +219,7 @@ func (h *Handler) take() *state {
 	if st == nil {
 		st = &state{}
 	}
+	st.conv.textColumns = h.TextColumns
 	return st
 }
 

@@ -2,10 +2,13 @@ package transform
 
 import (
 	"bytes"
+	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/firelane/firelane/internal/lake"
 )
 
@@ -28,12 +31,12 @@ func (k Keys) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"event_type":"`...)
 	dst = append(dst, k.EventType...)
 	dst = append(dst, `","event_version":"`...)
-	dst = appendInt(dst, int64(k.EventVersion))
+	dst = strconv.AppendInt(dst, int64(k.EventVersion), 10)
 	dst = append(dst, `","year":"`...)
 	if y >= 0 && y <= 9999 {
 		dst = appendDigits(dst, y, 4)
 	} else {
-		dst = appendInt(dst, int64(y))
+		dst = strconv.AppendInt(dst, int64(y), 10)
 	}
 	dst = append(dst, `","month":"`...)
 	dst = appendDigits(dst, int(m), 2)
@@ -42,6 +45,33 @@ func (k Keys) appendJSON(dst []byte) []byte {
 	dst = append(dst, `","hour":"`...)
 	dst = appendDigits(dst, k.Received.Hour(), 2)
 	return append(dst, `"}`...)
+}
+
+// jsonString is a string token: raw is its body between the quotes, exactly as it appears.
+type jsonString struct {
+	raw  []byte
+	esc  bool // raw holds at least one escape sequence
+	set  bool // the member was present with a string value
+	null bool // the member was present with the value null
+	// unchecked: raw was delimited but not validated as a JSON string body (see dataMember).
+	unchecked bool
+}
+
+// scanString scans the string token whose opening quote is s[i]. It returns the index after the
+// closing quote, the token, and whether the body holds non-ASCII bytes.
+func scanString(s []byte, i int) (end int, str jsonString, high bool, err error) {
+	end, f, err := jsonbytes.ScanString(s, i)
+	if err != nil {
+		return 0, str, false, err
+	}
+	return end, jsonString{raw: s[i+1 : end-1], esc: f&jsonbytes.Escaped != 0, set: true}, f&jsonbytes.NonASCII != 0, nil
+}
+
+// skipValue checks the JSON value at s[i], which depth containers enclose, and returns the index
+// after it and whether a string in it holds non-ASCII bytes.
+func skipValue(s []byte, i, depth int) (end int, high bool, err error) {
+	end, f, err := jsonbytes.SkipValue(s, i, depth)
+	return end, f&jsonbytes.NonASCII != 0, err
 }
 
 // cloudEvent holds the attributes of one CloudEvent as slices of the record that carries it.
@@ -79,6 +109,8 @@ type converter struct {
 	keyBuf  []byte
 	members []member
 	safe    map[string]string // raw event type -> safe partition value, a small cache
+	// textColumns are the columns written as JSON strings of their text (Handler.TextColumns).
+	textColumns []string
 
 	eventHour, receivedHour hourCache
 }
@@ -104,7 +136,7 @@ func reservedColumn(k []byte) bool {
 func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, keys Keys, typ []byte, err error) {
 	r := &c.rec
 	*r = record{}
-	i := skipSpace(data, 0)
+	i := jsonbytes.SkipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return dst, keys, nil, failf("record is not a JSON object")
 	}
@@ -112,8 +144,8 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	if err != nil {
 		return dst, keys, nil, err
 	}
-	if skipSpace(data, end) != len(data) {
-		return dst, keys, nil, synErr("data after the top-level value", end)
+	if jsonbytes.SkipSpace(data, end) != len(data) {
+		return dst, keys, nil, &jsonbytes.SyntaxError{Offset: end, Msg: "data after the top-level value"}
 	}
 
 	ce := &r.top
@@ -165,7 +197,7 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	received = received.UTC()
 	version := 1
 	if ce.dataSchema.set {
-		version = majorVersion(c.text(ce.dataSchema))
+		version = event.MajorVersion(c.text(ce.dataSchema))
 	}
 	if !hasTime {
 		eventTime = received
@@ -177,7 +209,7 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	dst = append(dst, `","event_type":"`...)
 	dst = append(dst, ce.typ.raw...)
 	dst = append(dst, `","event_version":`...)
-	dst = appendInt(dst, int64(version))
+	dst = strconv.AppendInt(dst, int64(version), 10)
 	dst = append(dst, `,"event_time":"`...)
 	dst = c.eventHour.appendTime(dst, eventTime)
 	dst = append(dst, `","received_at":"`...)
@@ -199,11 +231,11 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 		dst = append(dst, ',', '"')
 		dst = append(dst, m.key...)
 		dst = append(dst, '"', ':')
-		dst = append(dst, m.val...)
+		dst = c.appendValue(dst, m.key, m.val)
 	}
 	dst = append(dst, `,"data":`...)
 	if ce.data != nil {
-		dst = append(dst, ce.data...)
+		dst = c.appendValue(dst, []byte("data"), ce.data)
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -220,6 +252,36 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	keys = Keys{EventType: c.safeType(typ), EventVersion: version, Received: received}
 	return dst, keys, typ, nil
 }
+
+// appendValue appends the raw JSON value of the column named key: as it is, or, for one of the
+// text columns and a value other than null, as a JSON string holding its text byte for byte. A raw
+// value holds control characters only as whitespace between tokens, and quotes and backslashes
+// only inside its strings; escaping those three keeps the string valid.
+func (c *converter) appendValue(dst, key, val []byte) []byte {
+	if len(c.textColumns) == 0 || string(val) == "null" || !slices.Contains(c.textColumns, string(key)) {
+		return append(dst, val...)
+	}
+	dst = append(dst, '"')
+	for _, b := range val {
+		switch {
+		case b == '"' || b == '\\':
+			dst = append(dst, '\\', b)
+		case b == '\n':
+			dst = append(dst, '\\', 'n')
+		case b == '\r':
+			dst = append(dst, '\\', 'r')
+		case b == '\t':
+			dst = append(dst, '\\', 't')
+		case b < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
 
 // fixUTF8 appends b to dst with every byte that is not part of valid UTF-8 replaced by U+FFFD.
 func fixUTF8(dst, b []byte) []byte {
@@ -241,7 +303,7 @@ func (c *converter) text(s jsonString) []byte {
 	if !s.esc {
 		return s.raw
 	}
-	c.scratch = unescape(c.scratch[:0], s.raw)
+	c.scratch = jsonbytes.AppendUnescaped(c.scratch[:0], s.raw)
 	return c.scratch
 }
 
@@ -290,7 +352,7 @@ func checkEnvelope(c *converter, ce *cloudEvent) string {
 // parseTop scans the top-level object of a record in one pass.
 func (c *converter) parseTop(s []byte, i int) (int, error) {
 	r := &c.rec
-	it := objectIter{s: s, i: i}
+	it := newObjectIter(s, i, 0)
 	for {
 		key, _, more, err := it.next(c)
 		if err != nil || !more {
@@ -336,7 +398,7 @@ func (c *converter) parseTop(s []byte, i int) (int, error) {
 }
 
 func parseEvent(s []byte, i, depth int, c *converter, ce *cloudEvent) (int, error) {
-	it := objectIter{s: s, i: i, depth: depth}
+	it := newObjectIter(s, i, depth)
 	for {
 		key, _, more, err := it.next(c)
 		if err != nil || !more {
@@ -402,7 +464,7 @@ func stringMember(dst *jsonString, name string, s []byte, i int) (int, error) {
 		}
 		return end, err
 	case 'n':
-		end, _, err := literal(s, i, "null")
+		end, err := jsonbytes.ScanLiteral(s, i, "null")
 		dst.null = true
 		return end, err
 	}
@@ -412,67 +474,38 @@ func stringMember(dst *jsonString, name string, s []byte, i int) (int, error) {
 	return 0, failf("attribute " + name + " is not a string")
 }
 
-// objectIter walks the members of the object that starts at s[i]. After next reports a member,
-// i is the index of its value, and the caller sets i to the index after the value.
+// objectIter walks the members of an object with [jsonbytes.Object]. After next reports a member,
+// i is the index of its value and depth its depth, and the caller sets i to the index after the
+// value.
 type objectIter struct {
-	s       []byte
-	i       int
-	depth   int
-	started bool
+	obj      jsonbytes.Object
+	i, depth int
+	started  bool
 }
 
-// next moves to the next member and returns its key (unescaped into the converter's key buffer
+// newObjectIter starts the walk of the object at s[i], which depth containers enclose.
+func newObjectIter(s []byte, i, depth int) objectIter {
+	return objectIter{obj: jsonbytes.NewObject(s, i, depth), i: i}
+}
+
+// next moves to the next member and returns its name (unescaped into the converter's key buffer
 // when esc), or more=false at the end of the object.
 func (it *objectIter) next(c *converter) (key []byte, esc, more bool, err error) {
-	s, i := it.s, it.i
-	if !it.started {
-		it.started = true
-		if it.depth >= maxDepth {
-			return nil, false, false, errDepth
-		}
-		it.depth++
-		i = skipSpace(s, i+1)
-		if i < len(s) && s[i] == '}' {
-			it.i = i + 1
-			return nil, false, false, nil
-		}
-	} else {
-		i = skipSpace(s, i)
-		if i >= len(s) {
-			return nil, false, false, synErr("unexpected end of input", i)
-		}
-		switch s[i] {
-		case ',':
-			i = skipSpace(s, i+1)
-		case '}':
-			it.i = i + 1
-			return nil, false, false, nil
-		default:
-			return nil, false, false, synErr("expected comma or end of object", i)
-		}
+	if it.started {
+		it.obj.SetEnd(it.i)
 	}
-	if i >= len(s) || s[i] != '"' {
-		return nil, false, false, synErr("expected object key", i)
-	}
-	end, tok, _, err := scanString(s, i)
-	if err != nil {
+	it.started = true
+	key, kf, val, more, err := it.obj.Next()
+	if !more || err != nil {
+		it.i = it.obj.End()
 		return nil, false, false, err
 	}
-	key = tok.raw
-	if tok.esc {
-		c.keyBuf = unescape(c.keyBuf[:0], tok.raw)
+	it.i, it.depth = val, it.obj.Depth()
+	if esc = kf&jsonbytes.Escaped != 0; esc {
+		c.keyBuf = jsonbytes.AppendUnescaped(c.keyBuf[:0], key)
 		key = c.keyBuf
 	}
-	i = skipSpace(s, end)
-	if i >= len(s) || s[i] != ':' {
-		return nil, false, false, synErr("expected colon", i)
-	}
-	i = skipSpace(s, i+1)
-	if i >= len(s) {
-		return nil, false, false, synErr("unexpected end of input", i)
-	}
-	it.i = i
-	return key, tok.esc, true, nil
+	return key, esc, true, nil
 }
 
 // collectEnrichment gathers the columns of an enrichment object (validated already): every member
@@ -480,7 +513,7 @@ func (it *objectIter) next(c *converter) (key []byte, esc, more bool, err error)
 // receive time is the enrichment's received_at, else its context's.
 func (c *converter) collectEnrichment(obj []byte) (received time.Time, ok bool) {
 	var ctx []byte
-	it := objectIter{s: obj}
+	it := newObjectIter(obj, 0, 0)
 	for {
 		key, esc, more, err := it.next(c)
 		if err != nil || !more {
@@ -514,7 +547,7 @@ func (c *converter) collectEnrichment(obj []byte) (received time.Time, ok bool) 
 // collect gathers the columns of a server-context object (validated already), and its received_at
 // as the receive time unless ok says that one was found already.
 func (c *converter) collect(obj []byte, received time.Time, ok bool) (time.Time, bool) {
-	it := objectIter{s: obj}
+	it := newObjectIter(obj, 0, 0)
 	for {
 		key, esc, more, err := it.next(c)
 		if err != nil || !more {
@@ -549,22 +582,6 @@ func (c *converter) addMember(key []byte, esc bool, val []byte) {
 		}
 	}
 	c.members = append(c.members, member{key: key, val: val})
-}
-
-// majorVersion is [event.MajorVersion] over bytes.
-func majorVersion(ds []byte) int {
-	i := bytes.LastIndex(ds, []byte("/v"))
-	if i < 0 || i+2 == len(ds) || len(ds)-i > 11 {
-		return 1
-	}
-	n := 0
-	for _, c := range ds[i+2:] {
-		if c < '0' || c > '9' {
-			return 1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // Convert turns one delivery-stream record (an enriched record, an ingest record or a bare

@@ -1,6 +1,9 @@
 package transform
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // parseTime parses an RFC 3339 timestamp as time.Parse(time.RFC3339Nano, ...) does. The common
 // UTC form ("2026-11-25T09:00:04.559Z") is parsed without allocating; every other form is left to
@@ -171,7 +174,7 @@ func (c *hourCache) appendKeys(dst []byte, k Keys) []byte {
 	dst = append(dst, `{"event_type":"`...)
 	dst = append(dst, k.EventType...)
 	dst = append(dst, `","event_version":"`...)
-	dst = appendInt(dst, int64(k.EventVersion))
+	dst = strconv.AppendInt(dst, int64(k.EventVersion), 10)
 	return append(dst, c.keys...)
 }
 

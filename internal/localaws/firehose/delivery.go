@@ -68,6 +68,11 @@ type Delivery struct {
 	Sink                Sink
 	Now                 func() time.Time
 
+	// Conversion, when set, is the stream's record format conversion: each delivered object is
+	// written as Parquet, and records that do not fit its table go under the error prefix as
+	// format-conversion-failed.
+	Conversion *Conversion
+
 	mu     sync.Mutex
 	buf    []buffered
 	nextID int
@@ -85,7 +90,7 @@ type Report struct {
 	Delivered        int            // records written under the delivery prefix
 	Dropped          int            // records the transform dropped
 	ProcessingFailed int            // records written under the processing-failed error prefix
-	OtherFailed      int            // records written under another error prefix (partitioning-failed)
+	OtherFailed      int            // records written under another error prefix (partitioning-failed, format-conversion-failed)
 	Objects          []string       // keys of the objects written
 	ByPrefix         map[string]int // records per delivery prefix
 }
@@ -148,12 +153,12 @@ func (d *Delivery) Flush(ctx context.Context) (Report, error) {
 		}
 		b.Write(data)
 	}
-	fail := func(r buffered, errType, code, msg string) error {
+	failRecord := func(r buffered, errType string, rec []byte) error {
 		p, err := lake.Expand(d.ErrorPrefix, nil, errType, r.arrival)
 		if err != nil {
 			return fmt.Errorf("expand error prefix of %s: %w", d.Name, err)
 		}
-		add(p, errorRecord(r, code, msg, d.now()))
+		add(p, rec)
 		if errType == "processing-failed" {
 			rep.ProcessingFailed++
 		} else {
@@ -161,10 +166,18 @@ func (d *Delivery) Flush(ctx context.Context) (Report, error) {
 		}
 		return nil
 	}
+	fail := func(r buffered, errType, code, msg string) error {
+		return failRecord(r, errType, errorRecord(r, code, msg, d.now()))
+	}
 	deliver := func(r buffered, data []byte, keys map[string]string) error {
 		p, err := lake.Expand(d.Prefix, keys, "", r.arrival)
 		if err != nil {
 			return fail(r, "partitioning-failed", "DynamicPartitioning.MetadataExtractionFailed", err.Error())
+		}
+		if d.Conversion != nil {
+			if rec := d.Conversion.Failure(data, r.arrival, d.now()); rec != nil {
+				return failRecord(r, FormatConversionFailed, rec)
+			}
 		}
 		if _, open := rep.ByPrefix[p]; !open && len(rep.ByPrefix) >= d.maxActivePartitions() {
 			return fail(r, "partitioning-failed", "DynamicPartitioning.ActivePartitionsLimitExceeded",
@@ -217,8 +230,14 @@ func (d *Delivery) Flush(ctx context.Context) (Report, error) {
 	}
 	stamp := d.now()
 	for _, p := range order {
-		key := p + objectName(d.Name, stamp)
-		if err := d.Sink.Put(ctx, key, objects[p].Bytes()); err != nil {
+		key, body := p+objectName(d.Name, stamp), objects[p].Bytes()
+		if _, delivered := rep.ByPrefix[p]; delivered && d.Conversion != nil {
+			var err error
+			if key, body, err = d.Conversion.Object(key, body); err != nil {
+				return rep, err
+			}
+		}
+		if err := d.Sink.Put(ctx, key, body); err != nil {
 			return rep, err
 		}
 		rep.Objects = append(rep.Objects, key)

@@ -11,5 +11,8 @@
 // https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html; the API:
 // https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html (JSON 1.1
 // protocol, X-Amz-Target Firehose_20150804.<Operation>); buffering and prefixes:
-// https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
+// https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html; record format
+// conversion to Parquet ([Conversion], parquet.go):
+// https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html and its error
+// records: https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion-error-handling.html
 package firehose

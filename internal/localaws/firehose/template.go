@@ -29,6 +29,7 @@ type Config struct {
 	TransformID    string   // its function's logical ID
 	QueryKeys      []string // keys of the MetadataExtraction query
 	GZIP           bool
+	Parquet        *Table // the Glue table of the stream's Parquet conversion; nil when it has none
 }
 
 var queryKey = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\.`)
@@ -77,6 +78,9 @@ func FromTemplate(tpl cfn.Template, stack string, params map[string]string) ([]C
 				}
 			}
 		}
+		if c.Parquet, err = conversionTable(tpl, e, id, dest); err != nil {
+			return nil, err
+		}
 		if c.Name == "" || c.Prefix == "" {
 			return nil, fmt.Errorf("delivery stream %s: no name or prefix", id)
 		}
@@ -97,6 +101,13 @@ func NewStream(c Config, sink Sink, transform TransformFunc) (*Stream, error) {
 	}
 	if c.HasTransform {
 		d.Transform = transform
+	}
+	if c.Parquet != nil {
+		conv, err := NewConversion(*c.Parquet)
+		if err != nil {
+			return nil, err
+		}
+		d.Conversion = conv
 	}
 	return &Stream{Delivery: d, BufferBytes: c.BufferBytes, Interval: c.Interval}, nil
 }

@@ -35,6 +35,10 @@ type Config struct {
 	Sink      localfirehose.Sink
 	BatchSize int // records per enrich invocation, as the event source mapping's batch size (100)
 	Logger    *slog.Logger
+
+	// Parquet, when set, delivers the events as a stack deployed with OutputFormat=PARQUET does,
+	// converting with this Glue table (schematool.ParquetTable).
+	Parquet *localfirehose.Table
 }
 
 // Chain is the whole pipeline on one machine.
@@ -69,6 +73,11 @@ func New(cfg Config) (*Chain, error) {
 	c.Failed = &localfirehose.Delivery{Name: FailedStreamName, Prefix: lake.FailedPrefix, ErrorPrefix: lake.FailedErrorPrefix, QueryKeys: []string{"kind", "stage"}, Sink: cfg.Sink}
 	retry := awsbatch.Retry{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}
 	c.Transform.Retry = retry
+	if cfg.Parquet != nil {
+		if err := c.convertToParquet(*cfg.Parquet); err != nil {
+			return nil, err
+		}
+	}
 	kw, err := awsbatch.NewKinesisWriter(c.Stream, StreamName, retry)
 	if err != nil {
 		return nil, err
