@@ -13,7 +13,8 @@ import (
 )
 
 // FuzzHandle feeds arbitrary record data to the handler, split into records at 0xFF bytes, with
-// the events stream failing entries chosen by the input. Whatever the bytes, the handler must not
+// the events stream failing entries chosen by the input and the failed-events stream refusing,
+// as Firehose does, any record over 1,000 KiB. Whatever the bytes, the handler must not
 // panic and must account for every record: written once, set aside once, a duplicate of an earlier
 // record, or at or after the one reported.
 func FuzzHandle(f *testing.F) {
@@ -45,6 +46,7 @@ func FuzzHandle(f *testing.F) {
 		}}
 		failed := &recorder{}
 		h := newHandler(t, out, failed)
+		h.Failed = newWriter(t, strictFirehose{failed}, "failed")
 		// Small windows, chosen by the input too, so that batches take several calls.
 		h.Limits = awsbatch.Limits{MaxRecords: 1 + int(failMask%4), MaxCallBytes: 4 << 20, MaxRecordBytes: 1000 << 10}
 		batch := batchOf(strs...)
@@ -98,8 +100,8 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 		for _, b := range failed.acked {
-			if !json.Valid(b) {
-				t.Fatalf("failed-event record is not JSON: %q", b)
+			if !json.Valid(b) || len(b) > awsbatch.FirehoseLimits.MaxRecordBytes {
+				t.Fatalf("failed-event record of %d bytes is not JSON or over Firehose's record: %q", len(b), b)
 			}
 		}
 	})
