@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,81 @@ func TestFailedRecordBounded(t *testing.T) {
 	}
 	if string(got.Original) != string(ev) || len(got.Reasons) == 0 {
 		t.Errorf("got %d bytes of original and %d reasons, want the whole event (%d) and reasons", len(got.Original), len(got.Reasons), len(ev))
+	}
+}
+
+// maxLogLine is the longest log line allowed: far below CloudWatch Logs' 256 KiB event.
+const maxLogLine = 16 << 10
+
+// checkLogs fails when a log line carries the canary or exceeds maxLogLine, and returns the
+// lines' messages.
+func checkLogs(t testing.TB, logs, canary string) []string {
+	t.Helper()
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if len(line) > maxLogLine {
+			t.Errorf("a %d-byte log line, want at most %d: %.200s", len(line), maxLogLine, line)
+		}
+		if strings.Contains(line, canary) {
+			t.Errorf("a log line carries the client's value: %.300s", line)
+		}
+		var l struct{ Msg string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("log line is not JSON: %v", err)
+		}
+		msgs = append(msgs, l.Msg)
+	}
+	return msgs
+}
+
+// TestNoClientValueInLogs sends events carrying a canary in every member a client controls (id,
+// source, subject, type, data names and values, the user agent), some of them 300 KB long,
+// through every way ingest fails an event: rejected without a failed-events stream, rejected and
+// not archived, refused by Kinesis, throttled by Kinesis. No log line may carry the canary or
+// exceed 16 KiB.
+func TestNoClientValueInLogs(t *testing.T) {
+	const canary = "CANARY-6b2f9e"
+	long := canary + strings.Repeat("x\\u0001<", 20<<10) // 160 KiB of JSON text
+	valid := func(n int) string {
+		return `{"specversion":"1.0","id":"` + canary + fmt.Sprint(n) + `","source":"/` + canary + `","type":"com.acme.web.page_view",` +
+			`"subject":"` + canary + `","data":{"url":"https://shop.test/` + canary + `","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e","title":"` + canary + `"}}`
+	}
+	invalid := `{"specversion":"1.0","id":"` + canary + `-bad","source":"/` + canary + `","type":"com.acme.web.page_view",` +
+		`"data":{"url":"` + long + `","session_id":"` + long + `","` + canary + `":"` + long + `"}}`
+	unknown := `{"specversion":"1.0","id":"` + canary + `-t","source":"/s","type":"` + canary + `","time":"` + long + `","data":{}}`
+	body := "[" + valid(1) + "," + invalid + "," + unknown + "," + valid(2) + "]"
+	tests := []struct {
+		name     string
+		setup    func(f *fixture)
+		wantMsgs []string
+	}{
+		{"rejected without a failed-events stream", func(f *fixture) { f.h.Rejected = nil }, []string{"rejected event"}},
+		{"rejected and not archived", func(f *fixture) {
+			f.firehose.put = firehoseAck(f.setAside, func([]byte) string { return "ServiceUnavailableException" })
+		}, []string{"rejected event not archived"}},
+		{"refused by Kinesis", func(f *fixture) {
+			f.kinesis.put = kinesisAck(f.streamed, func([]byte) string { return "KMSAccessDeniedException" })
+		}, []string{"event not written to the stream"}},
+		{"throttled by Kinesis", func(f *fixture) {
+			f.kinesis.put = kinesisAck(f.streamed, func([]byte) string { return "ProvisionedThroughputExceededException" })
+		}, []string{"event not written to the stream"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, registry(t), Config{MaxErrors: MaxErrorsLimit})
+			tt.setup(f)
+			req := post(body, nil)
+			req.RequestContext.Identity.UserAgent = canary + " " + long
+			resp, _ := f.h.Handle(t.Context(), req)
+			if r := decodeResponse(t, resp.Body); r.Rejected != 2 {
+				t.Fatalf("got %d rejected, want 2: %.300s", r.Rejected, resp.Body)
+			}
+			msgs := checkLogs(t, f.logs.String(), canary)
+			for _, want := range tt.wantMsgs {
+				if !slices.Contains(msgs, want) {
+					t.Errorf("got log lines %q, want a %q line", msgs, want)
+				}
+			}
+		})
 	}
 }
