@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,6 +117,87 @@ func TestPoisonNeverBlocksTheShard(t *testing.T) {
 			for _, r := range f.Reasons {
 				if n := event.JSONLen(r.Message); n > event.MaxMessage {
 					t.Errorf("a reason's message takes %d bytes encoded, want at most %d", n, event.MaxMessage)
+				}
+			}
+		})
+	}
+}
+
+// failingStep is an enrichment that refuses every event, quoting its subject back, as an
+// enrichment's error may.
+type failingStep struct{}
+
+func (failingStep) Name() string { return "failing" }
+func (failingStep) Enrich(it *Item) error {
+	return fmt.Errorf("cannot handle subject %q", it.Event.Subject)
+}
+
+// TestNoClientValueInLogs sends records carrying a canary in every member a client or producer
+// controls, some of them up to 1 MiB, through every way enrich fails a record: poison of each
+// kind (decode, envelope, too large, an enrichment's refusal), the events stream refusing, the
+// failed-events stream refusing. No log line may carry the canary or exceed 16 KiB.
+func TestNoClientValueInLogs(t *testing.T) {
+	const canary = "CANARY-3c7d1a"
+	long := canary + escapedText(300<<10)
+	ingestRec := func(ev string) string {
+		return `{"firelane":"ingest/1","context":{"user_agent":"` + canary + long + `","source_ip":"` + canary + `","principal":"` + canary + `"},"event":` + ev + `}`
+	}
+	valid := func(id string) string {
+		return `{"specversion":"1.0","id":"` + canary + id + `","source":"/` + canary + `","type":"com.acme.web.page_view","subject":"` + canary + `",` +
+			`"data":{"url":"https://x.test/` + canary + `","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e","title":"` + canary + `"}}`
+	}
+	poison := []string{
+		canary + rawHostile(kinesisMax-len(canary)),
+		`{"firelane":"` + long + `"}`,
+		`{"specversion":"` + long + `","id":"` + canary + `","source":"/s","type":"t.t"}`,
+		ingestRec(`{"specversion":"1.0","id":"` + long + `","source":"/s","type":"t.t","time":"` + long + `"}`),
+		fill(`{"specversion":"1.0","id":"`+canary+`","source":"/s","type":"com.acme.web.page_view","data":{"pad":"`+canary+`%s"}}`, kinesisMax),
+	}
+	tests := []struct {
+		name     string
+		data     []string
+		setup    func(h *Handler, out, failed *recorder)
+		wantMsgs []string
+	}{
+		{"poison of each kind", poison, nil, []string{"poison record", "poison record cut to fit one Firehose record"}},
+		{"an enrichment refuses", []string{ingestRec(valid("e"))}, func(h *Handler, _, _ *recorder) {
+			h.Chain = append(h.Chain, failingStep{})
+		}, []string{"poison record"}},
+		{"events stream refuses", []string{ingestRec(valid("a")), valid("b")}, func(_ *Handler, out, _ *recorder) {
+			out.failEntry = func(int, []byte) bool { return true }
+		}, []string{"record not written"}},
+		{"failed-events stream refuses", poison[1:3], func(_ *Handler, _, failed *recorder) {
+			failed.failEntry = func(int, []byte) bool { return true }
+		}, []string{"poison record", "record not written"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, failed := &recorder{}, &recorder{}
+			h := newHandler(t, out, failed)
+			h.Failed = newWriter(t, strictFirehose{failed}, "failed")
+			var logs strings.Builder
+			h.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			if tt.setup != nil {
+				tt.setup(h, out, failed)
+			}
+			h.Process(t.Context(), Records(batchOf(tt.data...)))
+			var msgs []string
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				if len(line) > 16<<10 {
+					t.Errorf("a %d-byte log line, want at most 16 KiB: %.200s", len(line), line)
+				}
+				if strings.Contains(line, canary) {
+					t.Errorf("a log line carries the record's values: %.300s", line)
+				}
+				var l struct{ Msg string }
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
+					t.Fatalf("log line is not JSON: %v", err)
+				}
+				msgs = append(msgs, l.Msg)
+			}
+			for _, want := range tt.wantMsgs {
+				if !slices.Contains(msgs, want) {
+					t.Errorf("got log lines %q, want a %q line", msgs, want)
 				}
 			}
 		})
