@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -19,6 +20,7 @@ func TestTemplateCfnLint(t *testing.T) {
 	}
 	cmd := exec.Command("cfn-lint", "template.yaml")
 	cmd.Dir = repoRoot(t)
+	cmd.Env = withoutAWS(os.Environ())
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
 	}

@@ -14,11 +14,12 @@ import (
 )
 
 // FuzzHandle feeds arbitrary record data to the handler, split into records at 0xFF bytes, with
-// the events stream failing entries chosen by the input. aggMask packs records into KPL aggregates:
-// a run of records whose place has its bit set (place mod 8) becomes one aggregate; the fuzzer's
-// own bytes may also begin with the magic bytes. Whatever the bytes, the handler must not panic and
-// must account for every event: written once, set aside once, a duplicate of an earlier event, or
-// at or after the one reported.
+// the events stream failing entries chosen by the input and the failed-events stream refusing, as
+// Firehose does, any record over 1,000 KiB. aggMask packs records into KPL aggregates: a run of
+// records whose place has its bit set (place mod 8) becomes one aggregate; the fuzzer's own bytes
+// may also begin with the magic bytes. Whatever the bytes, the handler must not panic and must
+// account for every event: written once, set aside once, a duplicate of an earlier event, or at or
+// after the one reported.
 func FuzzHandle(f *testing.F) {
 	f.Add([]byte(bareEvent("a")), byte(0), byte(0))
 	f.Add([]byte(bareEvent("a")+"\xff"+bareEvent("a")+"\xff\x00junk\xff"+bareEvent("b")), byte(3), byte(0))
@@ -63,6 +64,7 @@ func FuzzHandle(f *testing.F) {
 		}}
 		failed := &recorder{}
 		h := newHandler(t, out, failed)
+		h.Failed = newWriter(t, strictFirehose{failed}, "failed")
 		// Small windows, chosen by the input too, so that batches take several calls.
 		h.Limits = awsbatch.Limits{MaxRecords: 1 + int(failMask%4), MaxCallBytes: 4 << 20, MaxRecordBytes: 1000 << 10}
 		batch := batchOf(strs...)
@@ -122,8 +124,8 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 		for _, b := range failed.acked {
-			if !json.Valid(b) {
-				t.Fatalf("failed-event record is not JSON: %q", b)
+			if !json.Valid(b) || len(b) > awsbatch.FirehoseLimits.MaxRecordBytes {
+				t.Fatalf("failed-event record of %d bytes is not JSON or over Firehose's record: %q", len(b), b)
 			}
 		}
 	})

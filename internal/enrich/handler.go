@@ -190,8 +190,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			}
 			switch {
 			case err != nil:
-				h.logger().WarnContext(ctx, "poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
-				preps[next] = prepared{data: h.failedRecord(k, err), poison: true}
+				preps[next] = prepared{data: h.failedRecord(ctx, k, err), poison: true}
 			default:
 				if _, dup := seen[fp]; dup {
 					preps[next] = prepared{dup: true}
@@ -262,7 +261,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 					attrs = append(attrs, "sub_sequence_number", units[i].sub)
 				}
 				h.logger().ErrorContext(ctx, "record not written", append(attrs,
-					"error_code", r.ErrorCode, "error", r.ErrorMessage, "attempts", r.Attempts)...)
+					"error_code", r.ErrorCode, "error", event.ClipMark(r.ErrorMessage, 512), "attempts", r.Attempts)...)
 				if first < 0 || i < first {
 					first = i
 				}
@@ -395,27 +394,15 @@ func encodeEnriched(e *event.Enrichment, raw json.RawMessage) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
-// failedOverhead bounds the bytes of a failed-event envelope besides its original.
-const failedOverhead = 16 << 10
-
-// failedRecord returns the failed-event envelope of a poison record. Its original is the record's
-// data; when that would not fit in one Firehose record once base64-encoded, the original is cut and
-// a reason says so and names the sequence number, under which the whole record stays in the stream
-// for its retention period.
-func (h *Handler) failedRecord(k *Record, reason error) []byte {
-	msg := reason.Error()
-	if len(msg) > 4096 {
-		msg = msg[:4096]
-	}
+// failedRecord returns the failed-event envelope of a poison record, which always fits one
+// Firehose record whatever the record held (see [event.Failed.Encode]): its reason is cut after
+// encoding, and its original is the record's data, cut with a reason that names the record's
+// sequence number when the whole would not fit; under that number the whole record stays in the
+// stream for its retention period. It logs the poison record, without any of its values.
+func (h *Handler) failedRecord(ctx context.Context, k *Record, reason error) []byte {
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindFailed, Stage: "enrich",
-		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: msg}}, Original: k.Data,
-	}
-	if max := (awsbatch.FirehoseLimits.MaxRecordBytes - failedOverhead) / 4 * 3; len(k.Data) > max {
-		f.Original = k.Data[:max]
-		f.Reasons = append(f.Reasons, event.Reason{Keyword: "truncated", Message: fmt.Sprintf(
-			"original cut from %d to %d bytes to fit one Firehose record; the whole record is Kinesis sequence number %s",
-			len(k.Data), max, k.SequenceNumber)})
+		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: reason.Error()}}, Original: k.Data,
 	}
 	var attrs struct {
 		ID    json.RawMessage `json:"id"`
@@ -429,16 +416,24 @@ func (h *Handler) failedRecord(k *Record, reason error) []byte {
 		if len(attrs.Event.ID) > 0 || len(attrs.Event.Type) > 0 {
 			attrs.ID, attrs.Type = attrs.Event.ID, attrs.Event.Type
 		}
-		f.EventID, f.EventType = stringOf(attrs.ID, 256), stringOf(attrs.Type, 256)
+		f.EventID, f.EventType = stringOf(attrs.ID, event.MaxFailedAttr), stringOf(attrs.Type, event.MaxFailedAttr)
 	}
-	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return append(b, '\n')  // Firehose concatenates records; the newline keeps S3 objects NDJSON
+	seq := event.ClipJSON(k.SequenceNumber, 128) // Kinesis' are at most 128 digits
+	b, kept := f.Encode(awsbatch.FirehoseLimits.MaxRecordBytes, "Kinesis sequence number "+seq)
+	// The reason's message may quote the record's values: only its keyword is logged.
+	log := h.logger()
+	log.WarnContext(ctx, "poison record", "sequence_number", seq, "keyword", f.Reasons[0].Keyword, "bytes", len(k.Data))
+	if kept < len(k.Data) {
+		log.ErrorContext(ctx, "poison record cut to fit one Firehose record", "sequence_number", seq, "bytes", len(k.Data), "kept", kept)
+	}
+	return b
 }
 
-// stringOf returns raw as a string when it is a JSON string of at most max bytes, else "".
+// stringOf returns raw as a string when it is a JSON string whose JSON encoding takes at most max
+// bytes, else "": an id cut short would name another event.
 func stringOf(raw json.RawMessage, max int) string {
 	var s string
-	if json.Unmarshal(raw, &s) != nil || len(s) > max {
+	if json.Unmarshal(raw, &s) != nil || event.JSONLen(s) > max {
 		return ""
 	}
 	return s

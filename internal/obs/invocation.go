@@ -45,6 +45,7 @@ const (
 	Failed      = "Failed"      // could not be processed or delivered; set aside or retried by the event source
 	Retried     = "Retried"     // extra attempts of AWS batch-write entries (PutRecords, PutRecordBatch)
 	Reingested  = "Reingested"  // records handed back to their own delivery stream (transform: over the response limit)
+	Unarchived  = "Unarchived"  // rejected events the failed-events stream did not take (ingest): their reasons are only in the client's answer
 	Written     = "Written"     // records an AWS batch write acknowledged, by Destination
 	BatchSize   = "BatchSize"   // records per invocation
 	Lateness    = "Lateness"    // receive time minus event time, in milliseconds
