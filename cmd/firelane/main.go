@@ -27,6 +27,7 @@ var commands = []command{
 	{"plan", "shards, concurrency, limits and monthly cost for a traffic, before deploying", func(args []string) error {
 		return runPlan(context.Background(), args, os.Stdout)
 	}},
+	{"recover", "bring back rejected and failed events from the lake, validated again, exactly once", func(args []string) error { return runRecover(context.Background(), args, os.Stdout) }},
 	{"bench", "measure a stage on the shared workload (bench WHAT ...)", runBench},
 }
 
