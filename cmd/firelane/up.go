@@ -145,7 +145,9 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 			c.Interval = o.interval
 		}
 		st, err := localfirehose.NewStream(c, sink, func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
-			forms.Records(ev)
+			for _, r := range ev.Records {
+				forms.Record(r.Data)
+			}
 			return s.transform(ctx, ev)
 		})
 		if err != nil {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
 // Forms keeps the forms an event takes on its way that the [Recorder] does not: the event as the
@@ -122,20 +120,18 @@ func (f *Forms) request(body []byte, encoding string) {
 	}
 }
 
-// Records keeps the records of one transform invocation as the enriched form of their events
-// (records that are not a stage record, such as failed envelopes, are not kept).
-func (f *Forms) Records(ev events.KinesisFirehoseEvent) {
+// Record keeps one record a delivery stream hands to its transform as the enriched form of its
+// event; a record that is not a stage record (a failed envelope) is not kept.
+func (f *Forms) Record(data []byte) {
+	id, typ := recordEvent(data)
+	if id == "" || !json.Valid(data) {
+		return
+	}
 	now := time.Now().UTC()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, r := range ev.Records {
-		id, typ := recordEvent(r.Data)
-		if id == "" || !json.Valid(r.Data) {
-			continue
-		}
-		f.enrOrder = remember(f.enriched, f.enrOrder, id, Enriched{ID: id, Type: typ, At: now, Record: append(json.RawMessage(nil), r.Data...)})
-		f.version++
-	}
+	f.enrOrder = remember(f.enriched, f.enrOrder, id, Enriched{ID: id, Type: typ, At: now, Record: append(json.RawMessage(nil), data...)})
+	f.version++
 }
 
 // Raw returns the event with id as it was sent.
