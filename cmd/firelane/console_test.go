@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 var updateConsolePNG = flag.Bool("update-console-png", false, "write the browser test's screenshot to docs/console.png")
@@ -211,6 +212,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`window.sameDocument || "reloaded"`)); err != nil || got != "yes" {
 			t.Errorf("got %q (%v), want the same document (no reload)", got, err)
 		}
+	})
+
+	t.Run("keyboard", func(t *testing.T) {
+		var late struct{ Events []consoleItem }
+		getJSON(t, api+"events?status=rejected&limit=1", &late)
+		if len(late.Events) != 1 || late.Events[0].ID != "bad-browser-live" || len(late.Events[0].Reasons) == 0 {
+			t.Fatalf("got %+v, want bad-browser-live with its reasons", late.Events)
+		}
+		// The newest is first: from bad-browser-1, ↑ reaches bad-browser-live, Enter opens it.
+		if err := chromedp.Do(bctx, chromedp.Focus(`#list-rejected .ev[data-id="bad-browser-1"]`),
+			chromedp.KeyEvent(kb.ArrowUp), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		wait("Enter opens the focused event", `document.getElementById("detail-h").innerText.includes("bad-browser-live") && !document.getElementById("detail-reasons").hidden`, 5*time.Second)
+		got := text("#detail-reasons")
+		for _, r := range late.Events[0].Reasons {
+			if !strings.Contains(got, r.Message) {
+				t.Errorf("got reasons %q, want %q", got, r.Message)
+			}
+		}
+		if err := chromedp.Do(bctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+			t.Fatal(err)
+		}
+		wait("Esc closes the event", `document.getElementById("detail").hidden`, 5*time.Second)
 	})
 
 	if err := chromedp.Do(bctx, chromedp.Click(fmt.Sprintf(`#list-delivered .ev[data-id=%q]`, goodID))); err != nil {

@@ -45,7 +45,7 @@ function time(s) {
 
 function reasonsOf(ev) {
   return (ev.reasons || []).map((r) =>
-    h("span", { class: "reason" }, r.location ? [h("code", {}, r.location), " "] : "", r.message));
+    h("span", { class: "reason" }, r.location || r.keyword ? [h("code", { title: "JSON pointer" }, r.location || "(root)"), " "] : "", r.message));
 }
 
 function eventButton(ev, stage) {
@@ -109,12 +109,12 @@ function renderFailed(evs) {
 }
 
 function renderLake(lake) {
-  document.getElementById("lake-name").textContent = (lake.lake || "") + (lake.objects !== undefined ? " · " + lake.objects + " objects" : "");
+  document.getElementById("lake-name").textContent = (lake.lake || "") + (lake.objects !== undefined ? " · " + plural(lake.objects, "object", "objects") : "");
   const parts = (lake.partitions || []).map((p, i) => h("details", { open: i < 3, "data-prefix": p.prefix },
-    h("summary", { class: "mono" }, p.prefix, " ", h("small", {}, p.objects.length + " objects")),
+    h("summary", { class: "mono" }, p.prefix, " ", h("small", {}, plural(p.objects.length, "object", "objects"))),
     p.objects.map((o) => h("div", { class: "object" },
       h("div", { class: "key mono" }, o.key),
-      h("small", {}, [o.format, o.size + " bytes", o.format === "json" ? o.rows + " rows" : "", time(o.modified)].filter(Boolean).join(" · ")),
+      h("small", {}, [o.format, o.size + " bytes", o.format === "json" ? plural(o.rows, "row", "rows") : "", time(o.modified)].filter(Boolean).join(" · ")),
       o.preview && o.preview.length ? h("pre", { class: "preview" }, o.preview.map((r) => JSON.stringify(r)).join("\n")) :
         o.format === "parquet" ? h("p", { class: "empty" }, "Parquet: no preview") : ""))));
   const el = document.getElementById("lake-parts");
@@ -148,7 +148,7 @@ async function renderDetail() {
   const table = document.getElementById("detail-reasons");
   table.hidden = reasons.length === 0;
   table.tBodies[0].replaceChildren(...reasons.map((r) => h("tr", {},
-    h("td", { class: "mono" }, r.location || ""), h("td", { class: "mono" }, r.keyword || ""), h("td", {}, r.message))));
+    h("td", { class: "mono" }, r.location || (r.keyword ? "(root)" : "")), h("td", { class: "mono" }, r.keyword || ""), h("td", {}, r.message))));
   document.getElementById("form-raw").textContent = f.raw ? pretty(f.raw) : "(not kept)";
   document.getElementById("form-enriched").textContent = f.enriched ? pretty(f.enriched) : ev.status === "rejected" ? "(rejected: not enriched)" : "(not yet)";
   document.getElementById("form-row").textContent = f.row ? pretty(f.row) : "(not in the lake)";
