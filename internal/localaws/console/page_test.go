@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -244,7 +245,7 @@ func TestConsoleStream(t *testing.T) {
 }
 
 // FuzzFormsRequest feeds request bodies to the store of events as sent: no panic, and every
-// event kept is valid JSON with the id it is kept under.
+// event with an id is found by it, as valid JSON with that id.
 func FuzzFormsRequest(f *testing.F) {
 	f.Add([]byte(`[{"id":"a","type":"t"},{"id":"b"}]`))
 	f.Add([]byte("{\"id\":\"a\"}\n{\"id\":\"b\"}\nnot json\n"))
@@ -252,15 +253,40 @@ func FuzzFormsRequest(f *testing.F) {
 	f.Add([]byte(`[{"id":1}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fs := NewForms()
-		fs.request(body, "")
-		for id, raw := range fs.raw {
-			var e struct{ ID string }
-			if err := json.Unmarshal(raw, &e); err != nil || e.ID != id {
-				t.Fatalf("kept %q under %q (%v)", raw, id, err)
+		fs.bodies.add(body, time.Now())
+		for _, ev := range events(body) {
+			id := idOf(ev)
+			if id == "" {
+				continue
+			}
+			raw, ok := fs.Raw(id)
+			if !ok || idOf(raw) != id {
+				t.Fatalf("event %q: got %q, %v, want it found by its id", ev, raw, ok)
 			}
 		}
-		if len(fs.raw) != len(fs.rawOrder) {
-			t.Fatalf("got %d events and %d in order", len(fs.raw), len(fs.rawOrder))
-		}
 	})
+}
+
+// TestFormsForget keeps the newest bodies up to MaxFormBytes and forgets the oldest.
+func TestFormsForget(t *testing.T) {
+	f := NewForms()
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for i := range 3 * (MaxFormBytes >> 20) {
+		f.bodies.add(append([]byte(fmt.Sprintf("{\"id\":\"e%d\"}", i)), chunk...), time.Now())
+	}
+	last := fmt.Sprintf("e%d", 3*(MaxFormBytes>>20)-1)
+	if _, ok := f.Raw("e0"); ok {
+		t.Error("got the oldest event kept, want it forgotten")
+	}
+	if _, ok := f.Raw(last); !ok {
+		t.Error("got the newest event forgotten, want it kept")
+	}
+	kept, _ := f.bodies.kept()
+	size := 0
+	for _, b := range kept {
+		size += len(b)
+	}
+	if size > MaxFormBytes || size != f.bodies.size || size < MaxFormBytes-2<<20 {
+		t.Errorf("got %d bytes kept (size %d), want at most %d and near it", size, f.bodies.size, MaxFormBytes)
+	}
 }
