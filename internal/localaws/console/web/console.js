@@ -102,7 +102,7 @@ function renderStages(lists) {
 
 function renderFailed(evs) {
   const rows = evs.map((ev) => h("tr", {}, h("td", {}, time(ev.updated_at)),
-    h("td", {}, h("button", { type: "button", class: "ev", "data-id": ev.id, onclick: () => select(ev.id) }, h("span", { class: "id" }, ev.id))),
+    h("td", {}, h("button", { type: "button", class: "ev", "data-id": ev.id, "data-stage": "failed-table", onclick: () => select(ev.id) }, h("span", { class: "id" }, ev.id))),
     h("td", { class: "mono" }, ev.type || ""), h("td", {}, reasonsOf(ev))));
   document.querySelector("#failed-table tbody").replaceChildren(...(rows.length ? rows :
     [h("tr", {}, h("td", { colspan: 4, class: "empty" }, "no failed events"))]));
@@ -173,11 +173,18 @@ async function refresh() {
       get("enriched?limit=20"), get("lake"),
     ]);
     const newest = (r) => r.events.slice().reverse();
+    // The lists are rebuilt: keep the keyboard's place on the same event.
+    const a = document.activeElement;
+    const focus = a && a.classList.contains("ev") ? [a.dataset.stage, a.dataset.id] : null;
     renderCounts(counts, types);
     renderStages({ accepted: newest(accepted), rejected: newest(rejected), delivered: newest(delivered),
       failed: newest(failed).slice(0, 20), enriched: enriched.enriched });
     renderFailed(newest(failed));
     renderLake(lake);
+    if (focus) {
+      const b = [...document.querySelectorAll(".ev")].find((x) => x.dataset.stage === focus[0] && x.dataset.id === focus[1]);
+      if (b) b.focus();
+    }
     await renderDetail();
     document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
   } catch (e) {
