@@ -61,7 +61,8 @@ func runUp(args []string) error {
 			"Runs the deployed pipeline on this machine until Ctrl-C: the template's REST API, the three\n"+
 			"functions, the Kinesis stream, the enrich event source mapping, the two delivery streams with\n"+
 			"the transform, and the lake under -out. The JSON API under /_console/api/ says what became of\n"+
-			"each event. Ctrl-C (or SIGTERM) drains the stream, flushes the delivery streams and exits 0.\n"+
+			"each event, and the web console at /_console/ shows it. Ctrl-C (or SIGTERM) drains the\n"+
+			"stream, flushes the delivery streams and exits 0.\n"+
 			"docs/up.md says what it reproduces.\n\n")
 		fs.PrintDefaults()
 	}
