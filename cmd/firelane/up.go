@@ -61,7 +61,8 @@ func runUp(args []string) error {
 			"Runs the deployed pipeline on this machine until Ctrl-C: the template's REST API, the three\n"+
 			"functions, the Kinesis stream, the enrich event source mapping, the two delivery streams with\n"+
 			"the transform, and the lake under -out. The JSON API under /_console/api/ says what became of\n"+
-			"each event. Ctrl-C (or SIGTERM) drains the stream, flushes the delivery streams and exits 0.\n"+
+			"each event, and the web console at /_console/ shows it. Ctrl-C (or SIGTERM) drains the\n"+
+			"stream, flushes the delivery streams and exits 0.\n"+
 			"docs/up.md says what it reproduces.\n\n")
 		fs.PrintDefaults()
 	}
@@ -118,6 +119,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	// The functions' own summary lines stay quiet below warnings: up prints one line per request.
 	quiet := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rec := console.NewRecorder()
+	forms := console.NewForms()
 	s := &stack{opts: o, tpl: tpl, params: params, root: root, reg: reg, log: log, quiet: quiet, logs: logs}
 	defer s.close()
 
@@ -144,6 +146,9 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 			c.Interval = o.interval
 		}
 		st, err := localfirehose.NewStream(c, sink, func(ctx context.Context, ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+			for _, r := range ev.Records {
+				forms.Record(r.Data)
+			}
 			return s.transform(ctx, ev)
 		})
 		if err != nil {
@@ -230,12 +235,18 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, capi)
-	mux.Handle("/", rec.Wrap(api.Handler, log))
+	mux.Handle("/", rec.Wrap(forms.Wrap(api.Handler), log))
+	web := &console.Console{API: capi, Forms: forms, Registry: reg, LakeName: out}
+	if o.endpoint == "" {
+		web.Lake = os.DirFS(out)
+	}
+	web.Register(mux)
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(web.Close)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
@@ -253,6 +264,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	fmt.Fprintf(stdout, "EVENTS_URL=%s/%s%s\n", base, api.Definition.Stage, eventsPath)
 	fmt.Fprintf(stdout, "API_KEY=%s\n", o.apiKey)
 	fmt.Fprintf(stdout, "CONSOLE_API=%s%s\n", base, console.Prefix)
+	fmt.Fprintf(logs, "console: %s%s\n", base, console.PagePrefix)
 	fmt.Fprintf(logs, "lake: %s; send with: curl -H 'x-api-key: %s' -H 'content-type: application/json' -d @event.json %s/%s%s\n",
 		out, o.apiKey, base, api.Definition.Stage, eventsPath)
 
