@@ -210,7 +210,7 @@ func (r *Record) Parse(data []byte) error {
 			if end, f, err = obj.Skip(); err != nil {
 				return err
 			}
-			r.format.set(data[val:end], f)
+			r.format.Set(data[val:end], f)
 		default:
 			if end, f, err = obj.Skip(); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"strings"
 	"time"
 
 	"github.com/firelane/firelane/internal/jsonbytes"
@@ -30,7 +31,9 @@ type Str struct {
 	Last  Kind            // what the last member of the name held
 }
 
-func (a *Str) set(val []byte, f jsonbytes.Flags) {
+// Set records a member of the attribute's name whose value's text is val (a string with its
+// quotes) and whose strings' flags are f.
+func (a *Str) Set(val []byte, f jsonbytes.Flags) {
 	switch val[0] {
 	case '"':
 		a.Body, a.Flags, a.Seen, a.Last = val[1:len(val)-1], f, true, String
@@ -113,7 +116,7 @@ func (v *View) Member(key, val []byte, f jsonbytes.Flags) {
 		return
 	}
 	if a := v.Attr(key); a != nil {
-		a.set(val, f)
+		a.Set(val, f)
 	}
 }
 
@@ -151,4 +154,29 @@ func (v *View) EventTime() (t time.Time, ok bool) {
 		CheckEnvelope(v)
 	}
 	return v.when, v.hasTime
+}
+
+// Attrs returns the attributes the edge keeps after validating the event, as a decoded map holds
+// them, in one allocation.
+func (v *View) Attrs() Attrs {
+	var bufs [5][]byte
+	vals := [5][]byte{v.ID.MapValue(&bufs[0]), v.Type.MapValue(&bufs[1]), v.Source.MapValue(&bufs[2]),
+		v.Subject.MapValue(&bufs[3]), v.DataSchema.MapValue(&bufs[4])}
+	total := 0
+	for _, b := range vals {
+		total += len(b)
+	}
+	var sb strings.Builder // its String does not copy
+	sb.Grow(total)
+	for _, b := range vals {
+		sb.Write(b)
+	}
+	all := sb.String()
+	var out [5]string
+	off := 0
+	for k, b := range vals {
+		out[k] = all[off : off+len(b)]
+		off += len(b)
+	}
+	return Attrs{ID: out[0], Type: out[1], Source: out[2], Subject: out[3], DataSchema: out[4]}
 }

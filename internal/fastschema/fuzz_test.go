@@ -96,8 +96,7 @@ func FuzzEvents(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var a event.Attrs
-		got := workloadEvents.Validate(raw, &a)
+		got, a := validateAttrs(workloadEvents, raw)
 		want, _ := workloadRef.valid(raw)
 		if (got == Valid) != want || got == Undecided {
 			t.Fatalf("event %q: fast path says %v, v5 says valid=%v", raw, got, want)
