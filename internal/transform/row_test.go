@@ -271,15 +271,33 @@ func TestDropTypes(t *testing.T) {
 // TestAppendTime checks the row's timestamps against the time package's formatting.
 func TestAppendTime(t *testing.T) {
 	for _, s := range []string{"2026-11-25T09:00:04.559Z", "2026-11-25T09:00:04Z", "2024-02-29T23:59:59.123456789Z",
-		"2026-11-25T09:00:04+01:00", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"} {
-		want, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := string(appendTime(nil, want)); got != event.FormatTime(want) {
-			t.Errorf("appendTime(%v): got %s, want %s", want, got, event.FormatTime(want))
-		}
+		"2026-11-25T09:00:04+01:00", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "2016-12-31T23:59:60.5Z", "2026-11-25t09:00:04z"} {
+		checkParseTime(t, s)
 	}
+}
+
+// checkParseTime checks that a timestamp every stage accepts is written in the row as the time
+// package formats it, with and without the hour cache.
+func checkParseTime(t *testing.T, s string) {
+	got, ok := event.ParseTime(s)
+	if !ok {
+		return
+	}
+	want := event.FormatTime(got)
+	if b := string(appendTime(nil, got)); b != want {
+		t.Errorf("appendTime(%v): got %s, want %s", got, b, want)
+	}
+	var c hourCache
+	if b := string(c.appendTime(nil, got)); b != want {
+		t.Errorf("hourCache.appendTime(%v): got %s, want %s", got, b, want)
+	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-11-25T09:00:04.559Z", "2024-02-29T23:59:59.123456789Z", "2026-11-25T09:00:04+01:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkParseTime)
 }
 
 func ExampleConvert() {
