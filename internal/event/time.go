@@ -14,17 +14,14 @@ import "time"
 // It is hand-written because time.Parse rejects a lower-case t or z and a leap second, and
 // because it does not allocate: it runs for every event in every stage.
 func ParseTime[T ~string | ~[]byte](s T) (time.Time, bool) {
-	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10]|0x20 != 't' || s[13] != ':' || s[16] != ':' {
+	if len(s) < 20 || s[10]|0x20 != 't' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	year, ok1 := num(s, 0, 4)
-	month, ok2 := num(s, 5, 2)
-	day, ok3 := num(s, 8, 2)
+	year, month, day, ok := fullDate(s)
 	hour, ok4 := num(s, 11, 2)
 	minute, ok5 := num(s, 14, 2)
 	sec, ok6 := num(s, 17, 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 60 {
+	if !(ok && ok4 && ok5 && ok6) || hour > 23 || minute > 59 || sec > 60 {
 		return time.Time{}, false
 	}
 	i, nsec := 19, 0
@@ -64,11 +61,47 @@ func ParseTime[T ~string | ~[]byte](s T) (time.Time, bool) {
 		}
 		sec, nsec = 59, 999_999_999
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if offset != 0 {
-		t = t.Add(-time.Duration(offset) * time.Minute)
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+(minute-offset)*60+sec)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to a date of the proleptic Gregorian calendar,
+// counting years from March so that the leap day ends a year; it is time.Date's arithmetic without
+// its normalisation, which the parser's range checks make unnecessary.
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
 	}
-	return t, true
+	era := year
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := year - era*400                     // 0 to 399
+	doy := (153*((month+9)%12)+2)/5 + day - 1 // 0 to 365, from 1 March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy    // 0 to 146096
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// ValidDate reports whether s is an RFC 3339 full-date (YYYY-MM-DD, the day within its month),
+// which is also what time.Parse(time.DateOnly, s) accepts; the validators' date format uses it.
+func ValidDate[T ~string | ~[]byte](s T) bool {
+	_, _, _, ok := fullDate(s)
+	return ok && len(s) == 10
+}
+
+// fullDate reads the full-date that starts s.
+func fullDate[T ~string | ~[]byte](s T) (year, month, day int, ok bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	year, ok1 := num(s, 0, 4)
+	month, ok2 := num(s, 5, 2)
+	day, ok3 := num(s, 8, 2)
+	if !(ok1 && ok2 && ok3) || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return 0, 0, 0, false
+	}
+	return year, month, day, true
 }
 
 // num reads the n decimal digits of s at i.

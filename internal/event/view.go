@@ -1,7 +1,6 @@
 package event
 
 import (
-	"strings"
 	"time"
 
 	"github.com/firelane/firelane/internal/jsonbytes"
@@ -154,29 +153,4 @@ func (v *View) EventTime() (t time.Time, ok bool) {
 		CheckEnvelope(v)
 	}
 	return v.when, v.hasTime
-}
-
-// Attrs returns the attributes the edge keeps after validating the event, as a decoded map holds
-// them, in one allocation.
-func (v *View) Attrs() Attrs {
-	var bufs [5][]byte
-	vals := [5][]byte{v.ID.MapValue(&bufs[0]), v.Type.MapValue(&bufs[1]), v.Source.MapValue(&bufs[2]),
-		v.Subject.MapValue(&bufs[3]), v.DataSchema.MapValue(&bufs[4])}
-	total := 0
-	for _, b := range vals {
-		total += len(b)
-	}
-	var sb strings.Builder // its String does not copy
-	sb.Grow(total)
-	for _, b := range vals {
-		sb.Write(b)
-	}
-	all := sb.String()
-	var out [5]string
-	off := 0
-	for k, b := range vals {
-		out[k] = all[off : off+len(b)]
-		off += len(b)
-	}
-	return Attrs{ID: out[0], Type: out[1], Source: out[2], Subject: out[3], DataSchema: out[4]}
 }

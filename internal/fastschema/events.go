@@ -11,8 +11,8 @@ import (
 type Verdict uint8
 
 const (
-	// Invalid means jsonschema/v5 rejects the event (or encoding/json cannot decode it); the caller
-	// asks v5 for the reasons.
+	// Invalid means jsonschema/v5 rejects the event (or encoding/json cannot decode it), or
+	// [event.CheckEnvelope] does; the caller asks v5, and the envelope check, for the reasons.
 	Invalid Verdict = iota
 	// Valid means jsonschema/v5 accepts the event.
 	Valid
@@ -75,8 +75,9 @@ func (e *Events) Add(typ string, version int, s *Schema) {
 // the view as a decoded map does (the last member of a name wins), as jsonschema/v5 does.
 type envelopeScan struct {
 	view    event.View
-	typeBuf []byte // the type, when it needed decoding
-	dsBuf   []byte // the dataschema, when it needed decoding
+	typeBuf []byte    // the type, when it needed decoding
+	dsBuf   []byte    // the dataschema, when it needed decoding
+	bufs    [5][]byte // the attributes Validate returns, when they needed decoding
 	data    int    // start of data's value; -1 when absent
 	events  *Events
 	// spec is the outcome of validating data while the envelope is scanned, against the schema
@@ -158,17 +159,36 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 	a.Set(raw[vstart:vend], f)
 }
 
-// Validate decides whether one event, as JSON text, is valid. When v is not nil, it receives the
-// event's view (slices of raw). It does not allocate on valid events once warm.
-func (e *Events) Validate(raw []byte, v *event.View) Verdict {
+// Validate decides whether one event, as JSON text, is valid: the schemas accept it and so does
+// [event.CheckEnvelope], the envelope rules every stage applies. When attrs is not nil, it
+// receives the event's string attributes (one allocation holds them all); otherwise Validate does
+// not allocate on valid events once warm.
+func (e *Events) Validate(raw []byte, attrs *event.Attrs) Verdict {
 	st := getState(raw)
 	defer putState(st)
 	env := &st.env
 	env.reset()
 	env.events = e
 	verdict := e.validate(st)
-	if v != nil {
-		*v = env.view
+	if verdict == Valid && event.CheckEnvelope(&env.view) != nil {
+		verdict = Invalid
+	}
+	if attrs != nil {
+		v := &env.view
+		var vals [5][]byte
+		total := 0
+		for k, a := range [...]*event.Str{&v.ID, &v.Type, &v.Source, &v.Subject, &v.DataSchema} {
+			vals[k] = a.MapValue(&env.bufs[k])
+			total += len(vals[k])
+		}
+		all := make([]byte, 0, total)
+		var out [5]string
+		for k := range vals {
+			off := len(all)
+			all = append(all, vals[k]...)
+			out[k] = view(all[off:])
+		}
+		*attrs = event.Attrs{ID: out[0], Type: out[1], Source: out[2], Subject: out[3], DataSchema: out[4]}
 	}
 	return verdict
 }

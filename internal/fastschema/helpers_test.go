@@ -13,8 +13,6 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
-
-	"github.com/firelane/firelane/internal/event"
 )
 
 // sharedDir returns ../shared relative to the repository root, skipping the test when it is absent.
@@ -89,11 +87,4 @@ func v5Valid(s *jsonschema.Schema, raw []byte) (valid, panicked bool) {
 		}
 	}()
 	return s.Validate(v) == nil, false
-}
-
-// validateAttrs validates raw and returns the attributes of its view, as the edge keeps them.
-func validateAttrs(e *Events, raw []byte) (Verdict, event.Attrs) {
-	var v event.View
-	got := e.Validate(raw, &v)
-	return got, v.Attrs()
 }

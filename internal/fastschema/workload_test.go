@@ -115,7 +115,8 @@ func TestWorkload(t *testing.T) {
 	events, w, lines := loadWorkload(t)
 	fastValid, v5Valid := 0, 0
 	for i, line := range lines {
-		got := events.Validate(line, nil)
+		var a event.Attrs
+		got := events.Validate(line, &a)
 		want, _ := w.valid(line)
 		if got == Valid {
 			fastValid++
@@ -165,15 +166,16 @@ func TestConcurrentValidation(t *testing.T) {
 	want := make([]Verdict, len(lines))
 	wantAttrs := make([]event.Attrs, len(lines))
 	for i, l := range lines {
-		want[i], wantAttrs[i] = validateAttrs(events, l)
+		want[i] = events.Validate(l, &wantAttrs[i])
 	}
 	done := make(chan error)
 	for g := 0; g < 4; g++ {
 		go func(g int) {
 			for k := range lines {
 				i := (k*7 + g*131) % len(lines)
-				if got, a := validateAttrs(events, lines[i]); got != want[i] || a != wantAttrs[i] {
-					done <- fmt.Errorf("line %d: got %v, want %v %+v", i+1, got, want[i], wantAttrs[i])
+				var a event.Attrs
+				if got := events.Validate(lines[i], &a); got != want[i] || a != wantAttrs[i] {
+					done <- fmt.Errorf("line %d: got %v %+v, want %v %+v", i+1, got, a, want[i], wantAttrs[i])
 					return
 				}
 			}

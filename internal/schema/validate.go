@@ -30,14 +30,13 @@ type Result struct {
 // With the fast validator, a valid event costs one pass over its text and no decoding; an event the
 // fast path rejects, or one whose data schema it declined, goes through encoding/json and
 // jsonschema/v5, so the reasons of a rejection are always v5's. An event the schemas accept must
-// also pass [event.CheckEnvelope], the envelope check that enrich and transform apply: one
-// definition of a valid event serves every stage.
+// also pass [event.CheckEnvelope], the envelope check that enrich and transform apply (the fast
+// path applies it too): one definition of a valid event serves every stage.
 func (r *Registry) ValidateJSON(raw []byte, max int) Result {
 	if r.fast != nil {
-		var v event.View
-		if r.fast.Validate(raw, &v) == fastschema.Valid {
-			a := v.Attrs()
-			return checkEnvelope(&v, Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: a})
+		var a event.Attrs
+		if r.fast.Validate(raw, &a) == fastschema.Valid {
+			return Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: a}
 		}
 	}
 	res := r.validateJSONv5(raw, max)
