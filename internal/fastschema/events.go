@@ -78,7 +78,7 @@ type envelopeScan struct {
 	typeBuf []byte    // the type, when it needed decoding
 	dsBuf   []byte    // the dataschema, when it needed decoding
 	bufs    [5][]byte // the attributes Validate returns, when they needed decoding
-	data    int    // start of data's value; -1 when absent
+	data    int       // start of data's value; -1 when absent
 	events  *Events
 	// spec is the outcome of validating data while the envelope is scanned, against the schema
 	// that the attributes seen so far select; it stands if the final selection is the same.
