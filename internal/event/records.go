@@ -161,12 +161,11 @@ type Record struct {
 	// Flags is the union of the flags of every string in the record.
 	Flags jsonbytes.Flags
 
-	format      Str
-	top, inner  View
-	innerStart  int // where the "event" member's object starts; -1 when there is none
-	innerEnd    int
-	keys, fbuf  []byte
-	contextSeen bool
+	format     Str
+	top, inner View
+	innerStart int // where the "event" member's object starts; -1 when there is none
+	innerEnd   int
+	keys, fbuf []byte
 }
 
 // Reset drops r's views of the last record's text, keeping its buffers.

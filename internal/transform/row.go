@@ -183,7 +183,7 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 		// Invalid UTF-8 can only sit inside strings (the scanner allows no other non-ASCII byte), so
 		// replacing each invalid byte with U+FFFD keeps the row valid JSON and readable by Athena,
 		// and gives the strings that encoding/json would decode.
-		fixed := fixUTF8(nil, dst[start:])
+		fixed := jsonbytes.AppendValidUTF8(nil, dst[start:])
 		dst = append(dst[:start], fixed...)
 	}
 
@@ -221,20 +221,6 @@ func (c *converter) appendValue(dst, key, val []byte) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
-
-// fixUTF8 appends b to dst with every byte that is not part of valid UTF-8 replaced by U+FFFD.
-func fixUTF8(dst, b []byte) []byte {
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, "\uFFFD"...)
-		} else {
-			dst = append(dst, b[:n]...)
-		}
-		b = b[n:]
-	}
-	return dst
-}
 
 // text returns the value of a string token: its raw body when it holds no escapes, else the body
 // unescaped into a scratch buffer that the next call reuses.

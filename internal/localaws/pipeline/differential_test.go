@@ -5,41 +5,33 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/firelane/firelane/internal/ingest"
 	"github.com/firelane/firelane/internal/jsonbytes"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/schema"
 )
 
-// memSink keeps the objects a delivery stream writes.
-type memSink struct {
-	mu      sync.Mutex
-	objects map[string][]byte
-}
-
-func (m *memSink) Put(_ context.Context, key string, body []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.objects == nil {
-		m.objects = map[string][]byte{}
-	}
-	m.objects[key] = append([]byte(nil), body...)
-	return nil
-}
-
-// rows returns the event ids of the lake rows under events/.
-func (m *memSink) rows(t testing.TB) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// rows returns the event ids of the lake rows that a chain wrote under dir's events/.
+func rows(t testing.TB, dir string) []string {
 	var ids []string
-	for key, body := range m.objects {
-		if !strings.HasPrefix(key, "events/") {
-			continue
+	err := filepath.WalkDir(filepath.Join(dir, "events"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
 		}
 		sc := bufio.NewScanner(bytes.NewReader(body))
 		sc.Buffer(nil, 8<<20)
@@ -48,10 +40,14 @@ func (m *memSink) rows(t testing.TB) []string {
 				EventID string `json:"event_id"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatalf("%s: a row is not JSON: %v", key, err)
+				return fmt.Errorf("%s: a row is not JSON: %w", p, err)
 			}
 			ids = append(ids, row.EventID)
 		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
 	}
 	return ids
 }
@@ -83,8 +79,8 @@ type verdict struct {
 // record, enrich, the Firehose record, transform) and reports what became of it.
 func sendOne(t testing.TB, ev []byte, userAgent string) verdict {
 	t.Helper()
-	sink := &memSink{}
-	chain, err := New(Config{Registry: shippedRegistry(t), Sink: sink, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	dir := t.TempDir()
+	chain, err := New(Config{Registry: shippedRegistry(t), Sink: localfirehose.DirSink{Dir: dir}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +107,7 @@ func sendOne(t testing.TB, ev []byte, userAgent string) verdict {
 	if v.report, err = chain.Drain(ctx); err != nil {
 		t.Fatalf("drain: %v", err)
 	}
-	v.rows = sink.rows(t)
+	v.rows = rows(t, dir)
 	v.failures = v.report.Failures.Records
 	return v
 }
