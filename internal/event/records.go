@@ -237,7 +237,8 @@ func (r *Record) Parse(data []byte) error {
 	switch {
 	case r.format.Last == Other:
 		return ErrFormatType
-	case !r.format.Seen && r.top.SpecVersion.Seen:
+	case !r.format.Seen && (r.top.SpecVersion.Last == String || r.top.SpecVersion.Last == Other):
+		// A specversion that is not a string still makes a CloudEvent, whose envelope is then bad.
 		if r.innerStart >= 0 {
 			// The bare event's "event" extension is counted from the record, the event.
 			if _, _, err := jsonbytes.SkipValue(data, r.innerStart, 1); err != nil {
