@@ -6,23 +6,39 @@ GO ?= go
 # nothing else: not the function's architecture. So GOARCH comes from the function's Architectures
 # in template.yaml (cmd/goarch). Every function is a static linux bootstrap without the RPC shim,
 # as provided.al2023 wants.
-LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
+#
+# TRACING picks the one tracer compiled in (docs/operations.md section 7): xray, the X-Ray SDK
+# (the default), or otel, OpenTelemetry with OTLP export, which leaves the X-Ray SDK out. make
+# reads it from the environment sam build runs it in, so `TRACING=otel sam build` selects it (with
+# --use-container, pass --container-env-var TRACING=otel).
+TRACING ?= xray
+ifeq ($(filter $(TRACING),xray otel),)
+$(error TRACING=$(TRACING): want xray or otel)
+endif
+comma := ,
+TRACING_TAGS = $(if $(filter otel,$(TRACING)),$(comma)otel)
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc$(TRACING_TAGS) -trimpath -buildvcs=false -ldflags='-s -w'
 
 FUNCTION ?= TransformFunction
 EVENT ?= events/transform/firehose-batch.json
 ENDPOINT ?=
 
-.PHONY: help test local lint build invoke build-IngestFunction build-EnrichFunction build-TransformFunction
+.PHONY: help test local up lint build invoke build-IngestFunction build-EnrichFunction build-TransformFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-test: ## vet and run every test (what CI runs)
+test: ## vet and run every test (what CI runs), and the tracing package's with the OpenTelemetry build tag
 	$(GO) vet ./...
+	$(GO) vet -tags otel ./internal/obs/...
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags otel ./internal/obs/...
 
 local: ## run the whole pipeline locally on the valid samples; the lake lands in ./lake
 	$(GO) run ./cmd/firelane local -out lake
+
+up: ## run the deployed pipeline on this machine until Ctrl-C: API on 127.0.0.1:3000, lake in ./lake, JSON API under /_console/api/
+	$(GO) run ./cmd/firelane up -interval 2s
 
 lint: ## lint the SAM template
 	cfn-lint template.yaml

@@ -36,11 +36,13 @@ func TestSAMBuild(t *testing.T) {
 	}
 	scratch := t.TempDir()
 	copyTree(t, root, scratch)
-	build := func(t *testing.T, dir, id string) string {
+	// build runs make as sam build does; env may add TRACING=otel. The default build is asked for
+	// explicitly, whatever the caller's environment holds.
+	build := func(t *testing.T, dir, id string, env ...string) string {
 		artifacts := t.TempDir()
 		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-"+id)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+artifacts)
+		cmd.Env = append(append(os.Environ(), "ARTIFACTS_DIR="+artifacts, "TRACING=xray"), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make build-%s: %v\n%s", id, err, out)
 		}
@@ -59,9 +61,38 @@ func TestSAMBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkArtifact(t, build(t, scratch, id), "github.com/firelane/firelane/functions/"+functionPackage(id), arch)
+			checkArtifact(t, build(t, scratch, id), "github.com/firelane/firelane/functions/"+functionPackage(id), arch, "lambda.norpc")
 		})
 	}
+	// TRACING=otel, as `TRACING=otel sam build` passes it through make's environment, builds the
+	// OpenTelemetry tracer in instead of the X-Ray SDK (one function suffices: the rule is shared).
+	t.Run("TRACING=otel", func(t *testing.T) {
+		arch, err := lambda.GOARCH(tpl, "TransformFunction")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := build(t, scratch, "TransformFunction", "TRACING=otel")
+		checkArtifact(t, bin, "github.com/firelane/firelane/functions/transform", arch, "lambda.norpc,otel")
+		info, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps := map[string]bool{}
+		for _, d := range info.Deps {
+			deps[d.Path] = true
+		}
+		if !deps["go.opentelemetry.io/otel/sdk"] || deps["github.com/aws/aws-xray-sdk-go"] {
+			t.Errorf("got OpenTelemetry SDK %v, X-Ray SDK %v linked; want only OpenTelemetry", deps["go.opentelemetry.io/otel/sdk"], deps["github.com/aws/aws-xray-sdk-go"])
+		}
+	})
+	t.Run("TRACING=zipkin", func(t *testing.T) {
+		cmd := exec.Command("make", "--makefile", filepath.Join(root, "Makefile"), "build-TransformFunction")
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+t.TempDir(), "TRACING=zipkin")
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "want xray or otel") {
+			t.Errorf("got %v, %s; want make to refuse TRACING=zipkin", err, out)
+		}
+	})
 	t.Run("x86_64 template", func(t *testing.T) {
 		path := filepath.Join(scratch, "template.yaml")
 		b, err := os.ReadFile(path)
@@ -75,7 +106,7 @@ func TestSAMBuild(t *testing.T) {
 		if err := os.WriteFile(path, []byte(x86), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		checkArtifact(t, build(t, scratch, "IngestFunction"), "github.com/firelane/firelane/functions/ingest", "amd64")
+		checkArtifact(t, build(t, scratch, "IngestFunction"), "github.com/firelane/firelane/functions/ingest", "amd64", "lambda.norpc")
 	})
 }
 
@@ -84,7 +115,7 @@ func functionPackage(id string) string {
 	return strings.ToLower(strings.TrimSuffix(id, "Function"))
 }
 
-func checkArtifact(t *testing.T, path, mainPkg, goarch string) {
+func checkArtifact(t *testing.T, path, mainPkg, goarch, tags string) {
 	t.Helper()
 	f, err := elf.Open(path)
 	if err != nil {
@@ -113,7 +144,7 @@ func checkArtifact(t *testing.T, path, mainPkg, goarch string) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch, "-tags": "lambda.norpc"} {
+	for k, want := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch, "-tags": tags} {
 		if settings[k] != want {
 			t.Errorf("build setting %s: got %q, want %q", k, settings[k], want)
 		}

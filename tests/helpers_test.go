@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -51,6 +52,7 @@ func samTransform(t testing.TB, params map[string]string) cfn.Template {
 	if !cached {
 		cmd := exec.Command("python3", filepath.Join(root, "tests", "testdata", "sam_transform.py"), filepath.Join(root, "template.yaml"), string(p))
 		cmd.Stderr = os.Stderr
+		cmd.Env = append(withoutAWS(os.Environ()), "AWS_DEFAULT_REGION=us-east-1")
 		b, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("aws-sam-translator with %v: %v", params, err)
@@ -75,4 +77,16 @@ func asList(v any) []any {
 		return nil
 	}
 	return []any{v}
+}
+
+// withoutAWS returns env without its AWS_ variables: the Python tools the tests run (boto, under
+// aws-sam-translator and cfn-lint) must not read the caller's profile or region.
+func withoutAWS(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

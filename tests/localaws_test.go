@@ -88,6 +88,13 @@ type localAWS struct {
 func startLocalAWS(t *testing.T) *localAWS {
 	t.Helper()
 	emulator, bootstraps := buildFunctions(t)
+	return startLocalAWSWith(t, emulator, bootstraps, nil, false)
+}
+
+// startLocalAWSWith is startLocalAWS with the given bootstraps and extra environment for every
+// function; traced passes the trace headers of InvokeTraced to the functions.
+func startLocalAWSWith(t *testing.T, emulator string, bootstraps, env map[string]string, traced bool) *localAWS {
+	t.Helper()
 	ctx := t.Context()
 	la := &localAWS{moto: moto.StartMoto(t), fns: map[string]*lambda.Instance{}, bucket: "firelane-lake-test", logs: &syncBuffer{}}
 	t.Cleanup(func() {
@@ -166,9 +173,12 @@ func startLocalAWS(t *testing.T) *localAWS {
 		spec.Env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = la.moto
 		spec.Env["AWS_ENDPOINT_URL_SSM"] = la.moto
 		spec.Env["AWS_ENDPOINT_URL_FIREHOSE"] = la.firehose.URL()
+		for k, v := range env {
+			spec.Env[k] = v
+		}
 		in, err := lambda.Start(ctx, lambda.Config{
 			Emulator: emulator, Bootstrap: bootstraps[id], Name: spec.Name, Env: spec.Env,
-			MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: la.logs,
+			MemoryMB: spec.MemoryMB, Timeout: spec.Timeout, Logs: la.logs, Traced: traced,
 		})
 		if err != nil {
 			t.Fatal(err)

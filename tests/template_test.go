@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -19,6 +20,7 @@ func TestTemplateCfnLint(t *testing.T) {
 	}
 	cmd := exec.Command("cfn-lint", "template.yaml")
 	cmd.Dir = repoRoot(t)
+	cmd.Env = withoutAWS(os.Environ())
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
 	}
@@ -590,7 +592,7 @@ func TestTemplateStreamMode(t *testing.T) {
 // resources they act on, so that a grant added without need fails here.
 func TestTemplateRoleActions(t *testing.T) {
 	tpl := loadTemplate(t)
-	xray := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+	xray := []string{"xray:PutSpans", "xray:PutSpansForIndexing", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	tests := []struct {
 		role    string

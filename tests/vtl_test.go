@@ -1,15 +1,12 @@
 package tests
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/firelane/firelane/internal/localaws/vtl/velocity"
 )
 
 // The mapping templates of template.yaml are rendered by Apache Velocity 1.7 (Debian's velocity
@@ -18,82 +15,6 @@ import (
 // ports differ from JavaScript ones where it matters: Velocity 1.7 calls $key.length() as a Java
 // method, refuses a method call on a string literal, and keeps a variable's old value when #set is
 // given null.
-
-// vtlJars are the jars Render.java needs, with the Debian packages that ship them (.ci/run
-// installs the packages).
-var vtlJars = map[string]string{
-	"velocity.jar":             "velocity",
-	"commons-collections3.jar": "libcommons-collections3-java",
-	"commons-lang.jar":         "libcommons-lang-java",
-	"json-path.jar":            "libjsonpath-java",
-	"json-smart.jar":           "libjson-smart-java",
-	"accessors-smart.jar":      "libjson-smart-java",
-	"asm.jar":                  "libasm-java",
-	"jackson-databind.jar":     "libjackson2-databind-java",
-	"jackson-core.jar":         "libjackson2-core-java",
-	"jackson-annotations.jar":  "libjackson2-annotations-java",
-	"slf4j-api.jar":            "libslf4j-java",
-	"slf4j-nop.jar":            "libslf4j-java",
-}
-
-var (
-	vtlOnce      sync.Once
-	vtlClasspath string
-	vtlSetupErr  string
-)
-
-// vtlRenderer compiles tests/vtl/Render.java once per test binary and returns the class path to
-// run it with. It skips the test only when Java itself is absent.
-func vtlRenderer(t testing.TB) string {
-	t.Helper()
-	for _, tool := range []string{"java", "javac"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: the mapping templates are rendered by Velocity 1.7 on Java (run .ci/run)", tool)
-		}
-	}
-	vtlOnce.Do(func() {
-		paths := map[string]string{}
-		pkgs := map[string]bool{}
-		for _, p := range vtlJars {
-			pkgs[p] = true
-		}
-		for p := range pkgs {
-			out, err := exec.Command("dpkg", "-L", p).Output()
-			if err != nil {
-				vtlSetupErr = "Debian package " + p + " is not installed: run .ci/run"
-				return
-			}
-			for _, line := range strings.Split(string(out), "\n") {
-				if _, ok := vtlJars[filepath.Base(line)]; ok && strings.HasPrefix(line, "/usr/share/java/") {
-					paths[filepath.Base(line)] = line
-				}
-			}
-		}
-		var cp []string
-		for jar, pkg := range vtlJars {
-			if paths[jar] == "" {
-				vtlSetupErr = "package " + pkg + " ships no " + jar
-				return
-			}
-			cp = append(cp, paths[jar])
-		}
-		dir := filepath.Join(buildDir, "vtl")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			vtlSetupErr = err.Error()
-			return
-		}
-		src := filepath.Join(repoRoot(t), "tests", "vtl", "Render.java")
-		if out, err := exec.Command("javac", "-Xlint:all", "-Werror", "-d", dir, "-cp", strings.Join(cp, ":"), src).CombinedOutput(); err != nil {
-			vtlSetupErr = "javac Render.java: " + err.Error() + "\n" + string(out)
-			return
-		}
-		vtlClasspath = strings.Join(append(cp, dir), ":")
-	})
-	if vtlSetupErr != "" {
-		t.Fatal(vtlSetupErr)
-	}
-	return vtlClasspath
-}
 
 // vtlRequest describes one rendering: the template, the payload ($input.body: the method request
 // body for a request template, the integration response body for a response template), the method
@@ -125,39 +46,24 @@ func (r vtlResult) status() string {
 	return strings.Trim(string(b), `"`)
 }
 
-// renderVTL renders every request with one JVM and returns the results in order.
+// renderVTL renders every request with one JVM (package velocity, the reference engine the Go
+// engine of firelane api is proven equal to) and returns the results in order.
 func renderVTL(t testing.TB, reqs []vtlRequest) []vtlResult {
 	t.Helper()
-	cp := vtlRenderer(t)
-	var in bytes.Buffer
-	for _, r := range reqs {
+	in := make([]velocity.Request, len(reqs))
+	for i, r := range reqs {
+		in[i] = velocity.Request{Template: r.Template, Body: r.Body, Params: r.Params, Context: r.Context}
+	}
+	out := velocity.Render(t, in)
+	results := make([]vtlResult, len(out))
+	for i, r := range out {
 		b, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.Write(b)
-		in.WriteByte('\n')
-	}
-	cmd := exec.Command("java", "-cp", cp, "Render")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("java Render: %v\n%s", err, stderr.String())
-	}
-	var results []vtlResult
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for sc.Scan() {
-		var r vtlResult
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("result line %q: %v", sc.Text(), err)
+		if err := json.Unmarshal(b, &results[i]); err != nil {
+			t.Fatalf("result %d: %v", i, err)
 		}
-		results = append(results, r)
-	}
-	if len(results) != len(reqs) {
-		t.Fatalf("got %d results, want %d\n%s", len(results), len(reqs), stderr.String())
 	}
 	return results
 }

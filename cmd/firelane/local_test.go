@@ -19,6 +19,8 @@ func chdirRepo(t *testing.T) {
 	t.Helper()
 	wd, _ := os.Getwd()
 	t.Chdir(filepath.Join(wd, "..", ".."))
+	t.Setenv("SCHEMAS_DIR", "") // the commands load the repository's schemas, not a caller's
+	moto.IsolateAWS(t)
 }
 
 // captureStdout returns what f prints.

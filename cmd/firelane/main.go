@@ -20,11 +20,14 @@ type command struct {
 var commands = []command{
 	{"local", "run the whole pipeline on this machine and write the lake to a directory", runLocal},
 	{"invoke", "run one function on an event as sam local invoke does, without Docker", runInvoke},
+	{"up", "run the deployed pipeline on this machine, live, with a JSON API for tests", runUp},
+	{"api", "serve the template's REST API on loopback as API Gateway serves its stage", runAPI},
 	{"firehose", "serve the template's delivery streams on loopback, writing to a local S3 (moto)", runFirehose},
 	{"schema", "author event schemas: new, check, diff, compat, fixtures, docs, athena", func(args []string) error { return runSchema(args, os.Stdout) }},
 	{"plan", "shards, concurrency, limits and monthly cost for a traffic, before deploying", func(args []string) error {
 		return runPlan(context.Background(), args, os.Stdout)
 	}},
+	{"recover", "bring back rejected and failed events from the lake, validated again, exactly once", func(args []string) error { return runRecover(context.Background(), args, os.Stdout) }},
 	{"bench", "measure a stage on the shared workload (bench WHAT ...)", runBench},
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // TestBuild checks that the function's init reads every setting and fails, naming the setting,
@@ -27,7 +29,7 @@ func TestBuild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("AWS_REGION", "us-east-1") // the SDK reads its own configuration
+			moto.IsolateAWS(t) // the SDK reads its own configuration from the environment
 			h, err := build(t.Context(), func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -171,6 +171,14 @@ func (e *Evaluator) intrinsic(orig map[string]any, fn string, arg any) (any, err
 			return noValue{}, nil
 		}
 		if p, ok := e.Params[name]; ok {
+			// A CommaDelimitedList parameter is a list of strings, as CloudFormation resolves it.
+			if Scalar(Path(e.T.Section("Parameters"), name, "Type")) == "CommaDelimitedList" {
+				var out []any
+				for _, v := range strings.Split(p, ",") {
+					out = append(out, v)
+				}
+				return out, nil
+			}
 			return p, nil
 		}
 		if e.Resource != nil {

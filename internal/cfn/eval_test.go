@@ -112,3 +112,22 @@ func TestParseJSON(t *testing.T) {
 		t.Errorf("got %v, want us-east-1", v)
 	}
 }
+
+func TestRefCommaDelimitedList(t *testing.T) {
+	tpl := Template{"Parameters": map[string]any{"Arns": map[string]any{"Type": "CommaDelimitedList", "Default": ""}}}
+	tests := []struct {
+		name, value, want string
+	}{
+		{"default", "", "[]"},
+		{"two", "a,b", "[a b]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEvaluator(tpl, "s", map[string]string{"Arns": tt.value})
+			got, err := e.Resolve(map[string]any{"Fn::Join": []any{"", []any{"[", map[string]any{"Fn::Join": []any{" ", map[string]any{"Ref": "Arns"}}}, "]"}}})
+			if err != nil || got != tt.want {
+				t.Errorf("got %v (%v), want %s", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/firelane/firelane/internal/bench/workload"
+	"github.com/firelane/firelane/internal/kpl"
 )
 
 // acceptAll is a Firehose that acknowledges every record without a network call.
@@ -31,7 +33,8 @@ func acceptAll() *fakeFirehose {
 // benchHandle measures one invocation as Lambda bills it: the payload is decoded into the Kinesis
 // event, every record is enriched with every enrichment on and batched into PutRecordBatch calls
 // (to a Firehose that answers at once: the network call is left out), and the response is encoded.
-func benchHandle(b *testing.B, records int, asIngest bool) {
+// perAggregate > 0 puts the records into KPL aggregates of that many user records.
+func benchHandle(b *testing.B, records int, asIngest bool, perAggregate int) {
 	shared := sharedDir(b)
 	src, err := os.ReadFile(filepath.Join(shared, "workload", "out", "kinesis-100.json"))
 	if err != nil {
@@ -44,6 +47,20 @@ func benchHandle(b *testing.B, records int, asIngest bool) {
 	batch, err := workload.KinesisBatch(src, records, asIngest)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if perAggregate > 0 {
+		var aggs []events.KinesisEventRecord
+		for i := 0; i < len(batch.Records); i += perAggregate {
+			group := batch.Records[i:min(i+perAggregate, len(batch.Records))]
+			users := make([]kpl.Record, len(group))
+			for j, r := range group {
+				users[j] = kpl.Record{Data: r.Kinesis.Data, PartitionKey: []byte(r.Kinesis.PartitionKey)}
+			}
+			agg := group[0]
+			agg.Kinesis.Data = kpl.Aggregate(users)
+			aggs = append(aggs, agg)
+		}
+		batch.Records = aggs
 	}
 	payload, err := json.Marshal(batch)
 	if err != nil {
@@ -76,9 +93,12 @@ func benchHandle(b *testing.B, records int, asIngest bool) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(records*b.N), "allocs/record")
 }
 
-func BenchmarkHandleKinesis100Bare(b *testing.B)   { benchHandle(b, 100, false) }
-func BenchmarkHandleKinesis100Ingest(b *testing.B) { benchHandle(b, 100, true) }
-func BenchmarkHandle10000Ingest(b *testing.B)      { benchHandle(b, 10000, true) }
+func BenchmarkHandleKinesis100Bare(b *testing.B)   { benchHandle(b, 100, false, 0) }
+func BenchmarkHandleKinesis100Ingest(b *testing.B) { benchHandle(b, 100, true, 0) }
+func BenchmarkHandle10000Ingest(b *testing.B)      { benchHandle(b, 10000, true, 0) }
+
+// BenchmarkHandleKinesis100IngestKPL is the 100 ingest records in four KPL aggregates of 25.
+func BenchmarkHandleKinesis100IngestKPL(b *testing.B) { benchHandle(b, 100, true, 25) }
 
 // cpuTime returns the user and system CPU time this process has used.
 func cpuTime() time.Duration {

@@ -17,6 +17,10 @@
 //     processed: it never blocks the shard. Its write is part of the order like any other.
 //   - A record that repeats an earlier record's event (same fingerprint) within the batch is
 //     written once. Deliveries are at least once, so the lake deduplicates on the fingerprint.
+//   - A record that is a KPL aggregate is de-aggregated (package kpl): each user record is an
+//     event of its own, in the aggregate's place. An aggregate that cannot be de-aggregated is one
+//     poison record, set aside whole. A user record that cannot be written reports its aggregate,
+//     the smallest thing Lambda delivers again.
 //   - A Go error would mean "retry the whole batch"; the handler never needs one, because
 //     reporting the first record has that effect with less repetition.
 //
@@ -24,5 +28,7 @@
 //   - Kinesis event and partial batch responses:
 //     https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html and
 //     https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+//   - KPL aggregates and sub-sequence numbers:
+//     https://docs.aws.amazon.com/kinesis/latest/dev/kinesis-kpl-consumer-deaggregation.html
 //   - PutRecordBatch: https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
 package enrich

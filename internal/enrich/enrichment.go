@@ -112,14 +112,7 @@ func (Identity) Enrich(it *Item) error {
 // Fingerprint returns the first 32 hex digits of SHA-256(source NUL id). CloudEvents 1.0 makes
 // source and id together unique per distinct event, so every delivery of one event has the same
 // fingerprint and two different events have different ones.
-func Fingerprint(source, id string) string {
-	h := sha256.New()
-	h.Write([]byte(source))
-	h.Write([]byte{0})
-	h.Write([]byte(id))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
-}
+func Fingerprint(source, id string) string { return event.Fingerprint(source, id) }
 
 // SchemaInfo records the type and major version that selected the event's schema.
 type SchemaInfo struct{}

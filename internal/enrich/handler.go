@@ -11,6 +11,7 @@ import (
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/kpl"
 	"github.com/firelane/firelane/internal/obs"
 	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
@@ -41,17 +42,20 @@ type Handler struct {
 // DefaultMargin is the time before the deadline after which the handler starts no more writes.
 const DefaultMargin = time.Second
 
-// Outcome is what became of one record of a batch.
+// Outcome is what became of one event of a batch.
 type Outcome int
 
-// Outcomes of a record. Every record of a batch ends in exactly one of them.
+// Outcomes of an event. Every event of a batch ends in exactly one of them.
 const (
-	// Unprocessed records come at or after the reported one: Lambda delivers them again.
+	// Unprocessed events come at or after the reported one: Lambda delivers them again.
 	Unprocessed Outcome = iota
 	Written             // enriched and acknowledged by the events delivery stream
 	Poison              // set aside and acknowledged by the failed-events delivery stream
-	Duplicate           // an earlier record of the batch was the same event, and it was written
-	Reported            // could not be written: its sequence number is in BatchItemFailures
+	Duplicate           // an earlier event of the batch was the same event, and it was written
+	// Reported is the event from which Lambda delivers the batch again, its record's sequence
+	// number in BatchItemFailures: the event that could not be written or, when that one is a user
+	// record of a KPL aggregate, the aggregate's first user record.
+	Reported
 )
 
 // Record is one record of a Kinesis batch, as the core reads it.
@@ -62,15 +66,24 @@ type Record struct {
 	ArrivalTime    time.Time // when Kinesis received the record
 }
 
-// Result is what one invocation did, record by record, for the invocation's log line and tests.
+// Result is what one invocation did, event by event, for the invocation's log line and tests.
+//
+// An event is a plain record of the batch, a user record of a KPL aggregate, or an aggregate that
+// cannot be de-aggregated (set aside whole). A batch without aggregates has one event per record.
 type Result struct {
-	Outcomes []Outcome // one per record of the batch, in order
+	// Outcomes has one entry per event of the batch, in order: a record's events in its place,
+	// an aggregate's user records in the order of their sub-sequence numbers.
+	Outcomes []Outcome
 	// Reported is the sequence number of the record from which Lambda must deliver the batch
-	// again (the one [Reported] record), "" when every record is settled.
+	// again (the record of the one [Reported] event), "" when every event is settled.
 	Reported string
+	// Aggregates is how many records of the batch were KPL aggregates that were de-aggregated, and
+	// UserRecords how many user records they held; an aggregate set aside whole counts in
+	// neither. len(Outcomes) is the number of records minus Aggregates plus UserRecords.
+	Aggregates, UserRecords int
 }
 
-// Count returns how many records ended with o.
+// Count returns how many events ended with o.
 func (r Result) Count(o Outcome) int {
 	n := 0
 	for _, x := range r.Outcomes {
@@ -81,7 +94,45 @@ func (r Result) Count(o Outcome) int {
 	return n
 }
 
-// prepared is a record made ready to write: either an enriched record for the events delivery
+// unit is one event of a batch, as [expand] finds it.
+type unit struct {
+	rec  int    // the index of its record in the batch
+	sub  int    // its sub-sequence number in its aggregate; -1 for a plain record or a whole aggregate
+	data []byte // its data: the record's, or the user record's, which aliases the record's
+	err  error  // why the aggregate cannot be de-aggregated: it is set aside whole
+}
+
+// expand returns the events of a batch in order, with how many records were de-aggregated and how
+// many user records they held. A plain record costs a check of its first four bytes; a KPL
+// aggregate is decoded whole, so that it yields either every user record or one event that is set
+// aside with the decoder's reason.
+func expand(recs []Record) (units []unit, aggregates, userRecords int) {
+	units = make([]unit, 0, len(recs))
+	var d *kpl.Decoder // one per invocation, made at the first aggregate; it reuses its buffers
+	for i := range recs {
+		data := recs[i].Data
+		if !kpl.IsAggregated(data) {
+			units = append(units, unit{rec: i, sub: -1, data: data})
+			continue
+		}
+		if d == nil {
+			d = new(kpl.Decoder)
+		}
+		urs, err := d.Decode(data)
+		if err != nil {
+			units = append(units, unit{rec: i, sub: -1, data: data, err: poison("aggregate", err)})
+			continue
+		}
+		aggregates, userRecords = aggregates+1, userRecords+len(urs)
+		for _, u := range urs {
+			// u.Data aliases data, not the decoder's buffers, so it outlives the next Decode.
+			units = append(units, unit{rec: i, sub: u.SubSequence, data: u.Data})
+		}
+	}
+	return units, aggregates, userRecords
+}
+
+// prepared is an event made ready to write: either an enriched record for the events delivery
 // stream, a failed-event envelope for the failed-events delivery stream, or a duplicate.
 type prepared struct {
 	data   []byte
@@ -89,36 +140,57 @@ type prepared struct {
 	dup    bool
 }
 
-// Process enriches and writes the batch in order and says what became of every record.
+// Process enriches and writes the batch in order and says what became of every event.
 //
-// Records are written window by window, each window one PutRecordBatch call per destination within
-// Firehose's limits. When a record of a window cannot be written (after the writer's retries), it
-// is reported and no later window is started: Lambda checkpoints before the reported record and
-// delivers it and every later one again, so writing them now would only make duplicates. Records
-// after it within the same window were already sent together with it; they are duplicated on the
-// next delivery and the lake deduplicates them by fingerprint.
+// A record that is a KPL aggregate is de-aggregated first: each of its user records is an event of
+// its own, at the aggregate's place, with the aggregate's sequence number and arrival time. An
+// aggregate that cannot be de-aggregated is one poison event, set aside whole.
+//
+// Events are written window by window, each window one PutRecordBatch call per destination within
+// Firehose's limits. When an event of a window cannot be written (after the writer's retries), its
+// record is reported and no later window is started: Lambda checkpoints before the reported record
+// and delivers it and every later one again, so writing them now would only make duplicates.
+// Events after it within the same window were already sent together with it; they are duplicated
+// on the next delivery and the lake deduplicates them by fingerprint. A user record's failure
+// reports its aggregate, the smallest thing Lambda can deliver again, so the aggregate's user
+// records that were written already are written again too.
 func (h *Handler) Process(ctx context.Context, recs []Record) Result {
-	// An empty list rather than null: both mean success to Lambda, and the empty one says so plainly.
-	res := Result{Outcomes: make([]Outcome, len(recs))}
-	if len(recs) == 0 {
+	units, aggregates, userRecords := expand(recs)
+	res := Result{Outcomes: make([]Outcome, len(units)), Aggregates: aggregates, UserRecords: userRecords}
+	inv := obs.FromContext(ctx)
+	inv.Set("aggregates", aggregates)
+	inv.Set("user_records", userRecords)
+	if len(units) == 0 {
 		return res
 	}
-	// Records are enriched as their window is filled rather than all at once: a window's records
+	// Events are enriched as their window is filled rather than all at once: a window's events
 	// are dropped once written, so memory stays at about one window whatever the batch size, and
 	// nothing past a failure is enriched for nothing.
-	inv := obs.FromContext(ctx)
-	preps := make([]prepared, len(recs))
-	seen := make(map[string]struct{}, len(recs))
+	preps := make([]prepared, len(units))
+	seen := make(map[string]struct{}, len(units))
 	strs := interner{}
-	next := 0 // records before next are prepared
+	next := 0 // events before next are prepared
 	prepare := func(i int) {
 		for ; next <= i; next++ {
-			k := &recs[next]
-			data, fp, err := h.enrich(k, strs, inv)
+			u := &units[next]
+			k := &recs[u.rec]
+			var user Record
+			if u.sub >= 0 {
+				// A user record is enriched and set aside as a record of its own data.
+				user = *k
+				user.Data = u.data
+				k = &user
+			}
+			data, fp, err := []byte(nil), "", u.err
+			if err == nil {
+				data, fp, err = h.enrich(k, strs, inv)
+			}
+			if err != nil && u.sub >= 0 {
+				err = fmt.Errorf("user record %d of the KPL aggregate at sequence number %s: %w", u.sub, k.SequenceNumber, err)
+			}
 			switch {
 			case err != nil:
-				h.logger().WarnContext(ctx, "poison record", "sequence_number", k.SequenceNumber, "reason", err.Error())
-				preps[next] = prepared{data: h.failedRecord(k, err), poison: true}
+				preps[next] = prepared{data: h.failedRecord(ctx, k, err), poison: true}
 			default:
 				if _, dup := seen[fp]; dup {
 					preps[next] = prepared{dup: true}
@@ -142,8 +214,8 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 	var outIdx, failedIdx []int
 	for start := 0; start < len(preps); {
 		if ctx.Err() != nil || (hasDeadline && time.Until(deadline) < margin) {
-			h.logger().ErrorContext(ctx, "no time left to write the rest of the batch", "sequence_number", recs[start].SequenceNumber)
-			h.report(&res, recs, start, start)
+			h.logger().ErrorContext(ctx, "no time left to write the rest of the batch", "sequence_number", recs[units[start].rec].SequenceNumber)
+			h.report(&res, recs, units, start, start)
 			return res
 		}
 		end, outBytes, failedBytes := start, 0, 0
@@ -169,7 +241,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			}
 			out, outIdx, outBytes = append(out, awsbatch.Record{Data: p.data}), append(outIdx, end), outBytes+n
 		}
-		first := -1 // the first record of the window that was not acknowledged
+		first := -1 // the first event of the window that was not acknowledged
 		note := func(idx []int, results []awsbatch.Result, stream string, o Outcome) {
 			written, retried := 0, 0
 			defer func() {
@@ -184,8 +256,12 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 					res.Outcomes[i] = o
 					continue
 				}
-				h.logger().ErrorContext(ctx, "record not written", "stream", stream, "sequence_number", recs[i].SequenceNumber,
-					"error_code", r.ErrorCode, "error", r.ErrorMessage, "attempts", r.Attempts)
+				attrs := []any{"stream", stream, "sequence_number", recs[units[i].rec].SequenceNumber}
+				if units[i].sub >= 0 {
+					attrs = append(attrs, "sub_sequence_number", units[i].sub)
+				}
+				h.logger().ErrorContext(ctx, "record not written", append(attrs,
+					"error_code", r.ErrorCode, "error", event.ClipMark(r.ErrorMessage, 512), "attempts", r.Attempts)...)
 				if first < 0 || i < first {
 					first = i
 				}
@@ -195,7 +271,8 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			note(outIdx, h.write(ctx, h.Firehose, out, "events"), "events", Written)
 		}
 		if first >= 0 {
-			// Poison records after the first failed event would be delivered again anyway.
+			// Poison events from the first failed event's record on would be delivered again anyway.
+			first = recordStart(units, first)
 			n := 0
 			for n < len(failedIdx) && failedIdx[n] < first {
 				n++
@@ -206,7 +283,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			note(failedIdx, h.write(ctx, h.Failed, failed, "failed-events"), "failed-events", Poison)
 		}
 		if first >= 0 {
-			h.report(&res, recs, start, first)
+			h.report(&res, recs, units, start, first)
 			return res
 		}
 		for i := start; i < end; i++ {
@@ -220,6 +297,15 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 	return res
 }
 
+// recordStart returns the first event of the record of event i: i itself for a plain record, the
+// first user record for one of an aggregate's.
+func recordStart(units []unit, i int) int {
+	for i > 0 && units[i-1].rec == units[i].rec {
+		i--
+	}
+	return i
+}
+
 // write writes one window of records to a delivery stream in a trace span of its own.
 func (h *Handler) write(ctx context.Context, w Writer, recs []awsbatch.Record, stream string) []awsbatch.Result {
 	ctx, span := trace.Start(ctx, "write")
@@ -229,9 +315,12 @@ func (h *Handler) write(ctx context.Context, w Writer, recs []awsbatch.Record, s
 	return w.Write(ctx, recs)
 }
 
-// report names record first in the response. Records from first on that the window did not see
-// written stay Unprocessed; duplicates before first are settled, their original having been written.
-func (h *Handler) report(res *Result, recs []Record, start, first int) {
+// report names the record of event first in the response. Lambda delivers a record whole, so
+// when first is a user record of an aggregate the report starts at the aggregate's first user
+// record, even one written in an earlier window. Events from there on stay (or become) Unprocessed,
+// the first of them Reported; duplicates before it are settled, their original having been written.
+func (h *Handler) report(res *Result, recs []Record, units []unit, start, first int) {
+	first = recordStart(units, first)
 	for i := start; i < first; i++ {
 		if res.Outcomes[i] == Unprocessed {
 			res.Outcomes[i] = Duplicate
@@ -241,7 +330,7 @@ func (h *Handler) report(res *Result, recs []Record, start, first int) {
 		res.Outcomes[i] = Unprocessed
 	}
 	res.Outcomes[first] = Reported
-	res.Reported = recs[first].SequenceNumber
+	res.Reported = recs[units[first].rec].SequenceNumber
 }
 
 // enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
@@ -302,27 +391,15 @@ func encodeEnriched(e *event.Enrichment, raw json.RawMessage) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
-// failedOverhead bounds the bytes of a failed-event envelope besides its original.
-const failedOverhead = 16 << 10
-
-// failedRecord returns the failed-event envelope of a poison record. Its original is the record's
-// data; when that would not fit in one Firehose record once base64-encoded, the original is cut and
-// a reason says so and names the sequence number, under which the whole record stays in the stream
-// for its retention period.
-func (h *Handler) failedRecord(k *Record, reason error) []byte {
-	msg := reason.Error()
-	if len(msg) > 4096 {
-		msg = msg[:4096]
-	}
+// failedRecord returns the failed-event envelope of a poison record, which always fits one
+// Firehose record whatever the record held (see [event.Failed.Encode]): its reason is cut after
+// encoding, and its original is the record's data, cut with a reason that names the record's
+// sequence number when the whole would not fit; under that number the whole record stays in the
+// stream for its retention period. It logs the poison record, without any of its values.
+func (h *Handler) failedRecord(ctx context.Context, k *Record, reason error) []byte {
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindFailed, Stage: "enrich",
-		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: msg}}, Original: k.Data,
-	}
-	if max := (awsbatch.FirehoseLimits.MaxRecordBytes - failedOverhead) / 4 * 3; len(k.Data) > max {
-		f.Original = k.Data[:max]
-		f.Reasons = append(f.Reasons, event.Reason{Keyword: "truncated", Message: fmt.Sprintf(
-			"original cut from %d to %d bytes to fit one Firehose record; the whole record is Kinesis sequence number %s",
-			len(k.Data), max, k.SequenceNumber)})
+		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: reason.Error()}}, Original: k.Data,
 	}
 	var attrs struct {
 		ID    json.RawMessage `json:"id"`
@@ -336,16 +413,24 @@ func (h *Handler) failedRecord(k *Record, reason error) []byte {
 		if len(attrs.Event.ID) > 0 || len(attrs.Event.Type) > 0 {
 			attrs.ID, attrs.Type = attrs.Event.ID, attrs.Event.Type
 		}
-		f.EventID, f.EventType = stringOf(attrs.ID, 256), stringOf(attrs.Type, 256)
+		f.EventID, f.EventType = stringOf(attrs.ID, event.MaxFailedAttr), stringOf(attrs.Type, event.MaxFailedAttr)
 	}
-	b, _ := json.Marshal(f) // a Failed of strings and bytes always encodes
-	return append(b, '\n')  // Firehose concatenates records; the newline keeps S3 objects NDJSON
+	seq := event.ClipJSON(k.SequenceNumber, 128) // Kinesis' are at most 128 digits
+	b, kept := f.Encode(awsbatch.FirehoseLimits.MaxRecordBytes, "Kinesis sequence number "+seq)
+	// The reason's message may quote the record's values: only its keyword is logged.
+	log := h.logger()
+	log.WarnContext(ctx, "poison record", "sequence_number", seq, "keyword", f.Reasons[0].Keyword, "bytes", len(k.Data))
+	if kept < len(k.Data) {
+		log.ErrorContext(ctx, "poison record cut to fit one Firehose record", "sequence_number", seq, "bytes", len(k.Data), "kept", kept)
+	}
+	return b
 }
 
-// stringOf returns raw as a string when it is a JSON string of at most max bytes, else "".
+// stringOf returns raw as a string when it is a JSON string whose JSON encoding takes at most max
+// bytes, else "": an id cut short would name another event.
 func stringOf(raw json.RawMessage, max int) string {
 	var s string
-	if json.Unmarshal(raw, &s) != nil || len(s) > max {
+	if json.Unmarshal(raw, &s) != nil || event.JSONLen(s) > max {
 		return ""
 	}
 	return s

@@ -334,9 +334,9 @@ func TestHandlePoisonReasons(t *testing.T) {
 }
 
 func TestFailedRecordTruncatesOriginal(t *testing.T) {
-	h := &Handler{Now: nowFunc}
+	h := &Handler{Now: nowFunc, Logger: quietLogger()}
 	data := []byte(strings.Repeat("y", 1<<20))
-	b := h.failedRecord(&Record{Data: data, SequenceNumber: "42"}, errors.New("too large"))
+	b := h.failedRecord(t.Context(), &Record{Data: data, SequenceNumber: "42"}, errors.New("too large"))
 	if len(b) > awsbatch.FirehoseLimits.MaxRecordBytes {
 		t.Fatalf("got a %d-byte failed-event record, want at most %d", len(b), awsbatch.FirehoseLimits.MaxRecordBytes)
 	}

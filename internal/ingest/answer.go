@@ -16,12 +16,16 @@ const (
 
 // EventResult is one event's outcome in the answer. Index counts the request's events from 0 (for
 // NDJSON, blank lines do not count). ID is the event's id when it has one of at most 256 bytes.
+// Archived says, for a rejected event when a failed-events stream is configured, whether the
+// stream took its failed-event record; false means the answer holds the only record of why the
+// event was rejected.
 type EventResult struct {
 	Index           int            `json:"index"`
 	ID              string         `json:"id,omitempty"`
 	Status          string         `json:"status"`
 	Errors          []event.Reason `json:"errors,omitempty"`
 	ErrorsTruncated bool           `json:"errors_truncated,omitempty"`
+	Archived        *bool          `json:"archived,omitempty"`
 }
 
 // Response is the JSON body of every answer about events.

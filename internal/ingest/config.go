@@ -41,8 +41,9 @@ type Config struct {
 // Hard limits that a configuration may not exceed.
 const (
 	// MaxEventBytesLimit keeps every accepted event deliverable downstream. A rejected event goes
-	// to Firehose base64-encoded (4/3 of its size) with its reasons (at most reasonsBudget), which
-	// must fit Firehose's 1,000 KiB record; 700 KiB gives 933 KiB plus 32 KiB of reasons. The same
+	// to Firehose base64-encoded (4/3 of its size) with its reasons (at most event.MaxReasonsSize
+	// once encoded), which must fit Firehose's 1,000 KiB record whole; 700 KiB gives 933 KiB plus
+	// 32 KiB of reasons. The same
 	// bound leaves about 300 KiB for ingest's context (at most a few KiB) within Kinesis' 1 MiB
 	// record, and for what enrich adds within Firehose's 1,000 KiB record.
 	MaxEventBytesLimit = 700 << 10

@@ -230,3 +230,42 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("got status %d, Retry-After %q; want 429 and 1", resp.StatusCode, resp.Headers["Retry-After"])
 	}
 }
+
+// TestThrottledUntilTheBudgetEnds throttles every entry of three PutRecords calls; the fourth
+// hangs until the request's budget cuts it off. The answer
+// must keep the throttling as the cause: 429 with Retry-After 1, as docs/ingest.md promises, not
+// the 503 that the cut-off call alone would say.
+func TestThrottledUntilTheBudgetEnds(t *testing.T) {
+	f := newFixture(t, registry(t), Config{SafetyMargin: 100 * time.Millisecond})
+	kw, err := newKinesisWriterForTest(f, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h.Kinesis = kw
+	calls, cut := 0, 0
+	f.kinesis.put = func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		calls++
+		if calls > 3 {
+			// The fourth call hangs until the budget's end cancels it.
+			<-ctx.Done()
+			cut++
+			return nil, fmt.Errorf("operation error Kinesis: PutRecords: %w", ctx.Err())
+		}
+		return kinesisAck(f.streamed, func([]byte) string { return "ProvisionedThroughputExceededException" })(ctx, in)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 600*time.Millisecond)
+	defer cancel()
+	resp, _ := f.h.Handle(ctx, post(batchOf(3), nil))
+	if cut != 1 || calls != 4 {
+		t.Fatalf("got %d calls, %d cut off by the budget; want 4 and the last one cut off", calls, cut)
+	}
+	if resp.StatusCode != 429 || resp.Headers["Retry-After"] != "1" {
+		t.Fatalf("got status %d, Retry-After %q; want 429 and 1: %s", resp.StatusCode, resp.Headers["Retry-After"], resp.Body)
+	}
+	r := decodeResponse(t, resp.Body)
+	for _, e := range r.Results {
+		if e.Status != StatusFailed || e.Errors[0].Keyword != "ProvisionedThroughputExceededException" {
+			t.Errorf("event %d: got %s %+v, want failed with the throttling code", e.Index, e.Status, e.Errors)
+		}
+	}
+}

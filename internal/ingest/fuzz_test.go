@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/firelane/firelane/internal/awsbatch"
+	"github.com/firelane/firelane/internal/event"
 )
 
 // answerStatuses are every status code the edge may give when the stream takes every record.
@@ -17,7 +20,8 @@ var answerStatuses = []int{200, 204, 207, 400, 403, 405, 413, 415, 422}
 // FuzzHandle sends arbitrary bodies, content types, encodings, methods and binary-mode headers
 // and asserts the contract: no panic, no 5xx for anything a client sends (the fake stream takes
 // every record), a JSON answer that is either a Response accounting for every event or an
-// ErrorBody, and a record in Kinesis for exactly each accepted event.
+// ErrorBody, a record in Kinesis for exactly each accepted event, and an archived failed-event
+// record within Firehose's record limit for exactly each rejected one.
 func FuzzHandle(f *testing.F) {
 	seeds := []struct {
 		body, ct, enc, method string
@@ -110,6 +114,22 @@ func checkAnswer(t *testing.T, resp events.APIGatewayProxyResponse, fx *fixture)
 	}
 	if got := len(fx.streamed.all()); got != r.Accepted {
 		t.Fatalf("Kinesis holds %d records for %d accepted events", got, r.Accepted)
+	}
+	// Every rejected event is archived, whole, in an envelope that fits one Firehose record.
+	archived := fx.setAside.all()
+	if len(archived) != r.Rejected {
+		t.Fatalf("the failed-events stream holds %d records for %d rejected events", len(archived), r.Rejected)
+	}
+	for _, a := range archived {
+		var f event.Failed
+		if len(a.Data) > awsbatch.FirehoseLimits.MaxRecordBytes || json.Unmarshal(a.Data, &f) != nil || len(f.Reasons) == 0 {
+			t.Fatalf("a %d-byte failed-event record that is over Firehose's record, not JSON or without a reason", len(a.Data))
+		}
+	}
+	for _, e := range r.Results {
+		if (e.Status == StatusRejected) != (e.Archived != nil && *e.Archived) {
+			t.Fatalf("result %d is %s with archived %v", e.Index, e.Status, e.Archived)
+		}
 	}
 }
 

@@ -1,11 +1,9 @@
 package ingest
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -27,6 +25,20 @@ import (
 type Validator interface {
 	ValidateJSON(raw []byte, max int) schema.Result
 }
+
+// decider is the part of *[schema.Registry] that decides an event without explaining a rejection;
+// the handler uses it once a request has spent explainBudget on rejected events.
+type decider interface {
+	Decide(raw []byte) (schema.Result, bool)
+}
+
+// explainBudget bounds the time one request spends validating events that turn out rejected, which
+// is where the cost of a request lies (jsonschema/v5 computes every reason). Once it is spent, the
+// request's remaining events are still decided, by the fast path, but a rejected one gets one
+// reason with keyword "unexplained" instead of its details, so that no request within the limits
+// costs more than about a second of CPU (API Gateway gives up at 29 s; the client should learn
+// sooner).
+const explainBudget = 500 * time.Millisecond
 
 // Writer writes records and reports each one's result, in order; a record is OK only when AWS
 // acknowledged it. *[awsbatch.KinesisWriter] and *[awsbatch.FirehoseWriter] are Writers.
@@ -138,6 +150,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	ctxJSON, _ := json.Marshal(sc) // a struct of strings always encodes
 	var recs, rejected []awsbatch.Record
 	var recIndex, rejIndex []int
+	var recAttrs, rejAttrs []event.Attrs // the attributes of each record, by recIndex and rejIndex position
 	budget := answerReasonsBudget
 	inv := obs.FromContext(ctx)
 	_, span := trace.Start(ctx, "validate")
@@ -147,8 +160,21 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	type typeClass struct{ typ, class string }
 	rejectedBy := map[typeClass]int{}
 	var acceptedTypes []string // the type of each record, by recIndex position
+	decider, _ := h.Registry.(decider)
+	var explaining time.Duration // time spent validating events that were rejected
 	for i, raw := range raws {
-		res := h.Registry.ValidateJSON(raw, cfg.MaxErrors)
+		var res schema.Result
+		decided := false
+		if explaining >= explainBudget && decider != nil {
+			res, decided = decider.Decide(raw)
+		}
+		if !decided {
+			start := time.Now()
+			res = h.Registry.ValidateJSON(raw, cfg.MaxErrors)
+			if !res.Valid() {
+				explaining += time.Since(start)
+			}
+		}
 		r := &resp.Results[i]
 		r.Index = i
 		if len(res.Attrs.ID) <= maxEchoedID {
@@ -166,6 +192,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			budget = max(budget-used, 0)
 			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, now)})
 			rejIndex = append(rejIndex, i)
+			rejAttrs = append(rejAttrs, res.Attrs)
 			typ := obs.FoldedType
 			if res.Entry != nil {
 				typ = res.Entry.Type
@@ -175,6 +202,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 		}
 		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
 		recIndex = append(recIndex, i)
+		recAttrs = append(recAttrs, res.Attrs)
 		acceptedTypes = append(acceptedTypes, res.Entry.Type)
 	}
 	span.End()
@@ -194,7 +222,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	}
 	var wg sync.WaitGroup
 	if len(rejected) > 0 {
-		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, &resp) })
+		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, rejAttrs, &resp) })
 	}
 	if len(recs) > 0 {
 		wctx, span := trace.Start(ctx, "write")
@@ -222,9 +250,10 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			}
 			failed++
 			r.Status = StatusFailed
-			r.Errors = []event.Reason{{Keyword: clip(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
-			h.logger().WarnContext(ctx, "event not written to the stream", "api_request_id", sc.RequestID, "index", recIndex[j], "id", r.ID,
-				"error_code", res.ErrorCode, "error", res.ErrorMessage, "attempts", res.Attempts)
+			r.Errors = []event.Reason{{Keyword: event.ClipJSON(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
+			h.logger().LogAttrs(ctx, slog.LevelWarn, "event not written to the stream", slog.String("api_request_id", sc.RequestID), slog.Int("index", recIndex[j]),
+				eventKey(recAttrs[j]), slog.String("error_code", r.Errors[0].Keyword), slog.String("error", event.ClipJSON(res.ErrorMessage, maxLoggedError)),
+				slog.Int("attempts", res.Attempts))
 		}
 	}
 	wg.Wait()
@@ -241,45 +270,55 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	return resp
 }
 
-// reasonSummary lists a rejection's reasons as "keyword at pointer", without the messages, which
-// may quote the event's values.
-func reasonSummary(reasons []event.Reason) []string {
+// keywords lists a rejection's reason keywords (the schema's words, or firelane's codes), without
+// locations or messages: a location names the client's members and a message may quote its values.
+func keywords(reasons []event.Reason) []string {
 	out := make([]string, len(reasons))
 	for i, r := range reasons {
-		out[i] = r.Keyword + " at " + cmp.Or(r.Location, "/")
+		out[i] = r.Keyword
 	}
 	return out
 }
 
-// setAside writes rejected events to the failed-events stream. When there is none, or it does not
-// take an event, the event is logged with its reasons instead: one error line per event, holding
-// the whole failed-event record when it fits a log line. The client's answer is the same either way.
-func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, resp *Response) {
+// maxLoggedError bounds the error message of a log line; with ids and counts, it keeps every line
+// far below 16 KiB.
+const maxLoggedError = 512
+
+// eventKey returns the log attribute that names an event: its fingerprint (the lake's, see
+// [event.Fingerprint]) rather than its id, which is the client's free text, or nothing without an id.
+func eventKey(a event.Attrs) slog.Attr {
+	if a.ID == "" {
+		return slog.Attr{}
+	}
+	return slog.String("fingerprint", event.Fingerprint(a.Source, a.ID))
+}
+
+// setAside writes rejected events to the failed-events stream and says in each one's result
+// whether it was archived. A rejected event that the stream does not take is counted
+// ([obs.Unarchived]) and logged by index, fingerprint and error code, never with its record: the
+// client's answer holds its reasons, and the log must not hold its values. Without a stream, each
+// rejected event is logged by its reasons' keywords.
+func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, attrs []event.Attrs, resp *Response) {
 	if h.Rejected == nil {
-		// No destination is configured: the client has the reasons, and the log says where they
-		// pointed, never what the event held.
-		for _, i := range index {
-			h.logger().InfoContext(ctx, "rejected event", "api_request_id", resp.RequestID, "index", i, "reasons", reasonSummary(resp.Results[i].Errors))
+		for j, i := range index {
+			h.logger().LogAttrs(ctx, slog.LevelInfo, "rejected event", slog.String("api_request_id", resp.RequestID), slog.Int("index", i),
+				eventKey(attrs[j]), slog.Any("keywords", keywords(resp.Results[i].Errors)))
 		}
 		return
 	}
+	unarchived := 0
 	for j, res := range h.Rejected.Write(ctx, recs) {
+		r := &resp.Results[index[j]]
+		r.Archived = &res.OK
 		if res.OK {
 			continue
 		}
-		h.logger().ErrorContext(ctx, "rejected event not written to the failed-events stream", "api_request_id", resp.RequestID, "index", index[j],
-			"id", resp.Results[index[j]].ID, "error_code", res.ErrorCode, "error", res.ErrorMessage, "record", loggable(recs[j].Data))
+		unarchived++
+		h.logger().LogAttrs(ctx, slog.LevelError, "rejected event not archived", slog.String("api_request_id", resp.RequestID), slog.Int("index", index[j]),
+			eventKey(attrs[j]), slog.Int("bytes", len(recs[j].Data)), slog.String("error_code", event.ClipJSON(res.ErrorCode, maxKeyword)),
+			slog.String("error", event.ClipJSON(res.ErrorMessage, maxLoggedError)), slog.Int("attempts", res.Attempts))
 	}
-}
-
-// maxLoggedRecord keeps a log line within CloudWatch Logs' 256 KiB event limit.
-const maxLoggedRecord = 200 << 10
-
-func loggable(rec []byte) string {
-	if len(rec) > maxLoggedRecord {
-		return fmt.Sprintf("(%d bytes, too large to log)", len(rec))
-	}
-	return string(bytes.TrimRight(rec, "\n"))
+	obs.FromContext(ctx).Count(obs.Unarchived, unarchived)
 }
 
 // logRequest writes the one line per invocation.

@@ -420,7 +420,8 @@ func TestRejectedEnvelope(t *testing.T) {
 }
 
 // TestRejectedNotWritten checks that a rejected event the failed-events stream does not take is
-// logged with its whole record, and that the client's answer is unchanged.
+// counted, told to the client (archived false) and logged without its record; and that without a
+// stream, rejected events are logged by their reasons' keywords, never by their values.
 func TestRejectedNotWritten(t *testing.T) {
 	f := newFixture(t, registry(t), Config{})
 	f.firehose.put = firehoseAck(f.setAside, func([]byte) string { return "InvalidArgumentException" })
@@ -428,35 +429,57 @@ func TestRejectedNotWritten(t *testing.T) {
 	if resp.StatusCode != 207 {
 		t.Fatalf("got status %d, want 207", resp.StatusCode)
 	}
-	var found bool
-	for _, line := range strings.Split(f.logs.String(), "\n") {
-		if strings.Contains(line, "rejected event not written") {
+	r := decodeResponse(t, resp.Body)
+	if a := r.Results[1].Archived; a == nil || *a {
+		t.Errorf("got archived %v for the rejected event, want false", a)
+	}
+	if r.Results[0].Archived != nil {
+		t.Errorf("got archived %v for an accepted event, want none", *r.Results[0].Archived)
+	}
+	var found, counted bool
+	for _, line := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
+		var l map[string]any
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		switch l["msg"] {
+		case "rejected event not archived":
 			found = true
-			var l map[string]any
-			if err := json.Unmarshal([]byte(line), &l); err != nil {
-				t.Fatal(err)
+			if l["level"] != "ERROR" || l["error_code"] != "InvalidArgumentException" || l["index"] != 1.0 ||
+				l["fingerprint"] != event.Fingerprint("/web/shop", "5a5a5a5a-0000-4000-8000-000000000001") {
+				t.Errorf("log line lacks what names the event: %s", line)
 			}
-			if l["level"] != "ERROR" || l["error_code"] != "InvalidArgumentException" || l["id"] != "5a5a5a5a-0000-4000-8000-000000000001" ||
-				!strings.Contains(l["record"].(string), b64([]byte(badURL))) {
-				t.Errorf("log line lacks the event: %s", line)
-			}
+		case "invocation":
+			counted = l["Unarchived"] == 1.0
+		}
+		if strings.Contains(line, b64([]byte(badURL))) || strings.Contains(line, "not a url") || strings.Contains(line, "5a5a5a5a-") {
+			t.Errorf("log line holds the event's values: %s", line)
 		}
 	}
-	if !found {
-		t.Fatalf("no log line for the rejected event: %s", f.logs.String())
+	if !found || !counted {
+		t.Fatalf("got logged %v and counted %v, want both: %s", found, counted, f.logs.String())
 	}
 
-	// Without a failed-events stream, rejected events are logged with where their reasons point,
-	// never with their values: the client has the full answer.
+	// When the stream takes it, the answer says so.
+	f = newFixture(t, registry(t), Config{})
+	resp, _ = f.h.Handle(t.Context(), post(badURL, nil))
+	if a := decodeResponse(t, resp.Body).Results[0].Archived; a == nil || !*a {
+		t.Errorf("got archived %v, want true", a)
+	}
+
+	// Without a failed-events stream, nothing is archived and the answer says nothing about it.
 	f = newFixture(t, registry(t), Config{})
 	f.h.Rejected = nil
-	f.h.Handle(t.Context(), post(badURL, nil))
-	logs := f.logs.String()
-	if !strings.Contains(logs, `"msg":"rejected event"`) || !strings.Contains(logs, "format at /data/url") {
-		t.Errorf("rejected event not logged with its reasons: %s", logs)
+	resp, _ = f.h.Handle(t.Context(), post(badURL, nil))
+	if a := decodeResponse(t, resp.Body).Results[0].Archived; a != nil {
+		t.Errorf("got archived %v without a stream, want none", *a)
 	}
-	if strings.Contains(logs, b64([]byte(badURL))) || strings.Contains(logs, "not a url") {
-		t.Errorf("rejected event logged with its payload: %s", logs)
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"rejected event"`) || !strings.Contains(logs, `"keywords":["format"`) {
+		t.Errorf("rejected event not logged with its reasons' keywords: %s", logs)
+	}
+	if strings.Contains(logs, b64([]byte(badURL))) || strings.Contains(logs, "not a url") || strings.Contains(logs, "/data/url") {
+		t.Errorf("rejected event logged with its payload or members: %s", logs)
 	}
 }
 

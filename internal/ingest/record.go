@@ -1,11 +1,10 @@
 package ingest
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
 	"unicode/utf8"
 
+	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
 )
 
@@ -70,60 +69,35 @@ func partitionKey(a event.Attrs, keys []string) string {
 	return k
 }
 
-// Bounds on what a rejected event's reasons may take, in the answer and in the failed-event record.
+// Bounds on what a rejected event's reasons may take, in the answer and in the failed-event
+// record; the fields of each reason are bounded by [event.BoundReasons], after encoding.
 const (
-	maxLocation = 256
-	maxKeyword  = 64
-	maxMessage  = 512
-	// reasonsBudget bounds the reasons of one failed-event record (see MaxEventBytesLimit).
-	reasonsBudget = 32 << 10
-	// answerReasonsBudget bounds the reasons of one answer: past it, each further rejected event
-	// reports its first reason only, so that the answer stays far below Lambda's 6 MB.
+	maxKeyword = event.MaxKeyword
+	// answerReasonsBudget bounds the reasons of one answer, encoded: past it, each further
+	// rejected event reports its first reason only, so that the answer stays far below Lambda's 6 MB.
 	answerReasonsBudget = 256 << 10
 	// maxEchoedID is the longest event id an answer repeats; a longer one is not repeated.
 	maxEchoedID = 256
 )
 
-// boundReasons clips every reason's fields and keeps reasons while they fit budget; the first
-// reason is always kept. It returns the reasons, their size and whether any were left out.
+// boundReasons is [event.BoundReasons]: the answer and the failed-event record carry the same
+// reasons, cut the same way.
 func boundReasons(rs []event.Reason, budget int) ([]event.Reason, int, bool) {
-	out := make([]event.Reason, 0, len(rs))
-	size := 0
-	for i, r := range rs {
-		r = event.Reason{Location: clipMark(r.Location, maxLocation), Keyword: clipMark(r.Keyword, maxKeyword), Message: clipMark(r.Message, maxMessage)}
-		n := len(r.Location) + len(r.Keyword) + len(r.Message) + 48
-		if i > 0 && size+n > budget {
-			return out, size, true
-		}
-		out = append(out, r)
-		size += n
-	}
-	return out, size, false
-}
-
-// clipMark cuts s to about n bytes and marks the cut.
-func clipMark(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return clip(s, n-3) + "…"
+	return event.BoundReasons(rs, budget)
 }
 
 // failedRecord builds the failed-event envelope of a rejected event, newline-terminated so that
-// the S3 objects Firehose writes are NDJSON.
+// the S3 objects Firehose writes are NDJSON. It always fits one Firehose record (see
+// [event.Failed.Encode]); with events of at most [MaxEventBytesLimit] bytes, the original is
+// always whole.
 func failedRecord(raw []byte, a event.Attrs, reasons []event.Reason, now time.Time) []byte {
-	reasons, _, _ = boundReasons(reasons, reasonsBudget)
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindRejected, Stage: "ingest",
-		FailedAt: event.FormatTime(now), EventID: clip(a.ID, maxEchoedID), EventType: clip(a.Type, maxEchoedID),
+		FailedAt: event.FormatTime(now), EventID: a.ID, EventType: a.Type,
 		Reasons: reasons, Original: raw,
 	}
-	var b bytes.Buffer
-	b.Grow(len(raw)*4/3 + 512)
-	enc := json.NewEncoder(&b) // Encode ends the record with the newline
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(f) // a Failed of strings and bytes always encodes
-	return b.Bytes()
+	b, _ := f.Encode(awsbatch.FirehoseLimits.MaxRecordBytes, "")
+	return b
 }
 
 // clip cuts s to at most n bytes without splitting a UTF-8 sequence.

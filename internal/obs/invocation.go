@@ -30,6 +30,7 @@ import (
 
 	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/logging"
+	"github.com/firelane/firelane/internal/obs/trace"
 )
 
 // Namespace is the CloudWatch namespace of every firelane metric.
@@ -44,6 +45,7 @@ const (
 	Failed      = "Failed"      // could not be processed or delivered; set aside or retried by the event source
 	Retried     = "Retried"     // extra attempts of AWS batch-write entries (PutRecords, PutRecordBatch)
 	Reingested  = "Reingested"  // records handed back to their own delivery stream (transform: over the response limit)
+	Unarchived  = "Unarchived"  // rejected events the failed-events stream did not take (ingest): their reasons are only in the client's answer
 	Written     = "Written"     // records an AWS batch write acknowledged, by Destination
 	BatchSize   = "BatchSize"   // records per invocation
 	Lateness    = "Lateness"    // receive time minus event time, in milliseconds
@@ -274,6 +276,8 @@ func (inv *Invocation) End() {
 		return
 	}
 	inv.ended = true
+	// Spans the tracer batches leave before the response, while the environment still runs.
+	defer trace.Flush(inv.ctx)
 	end := inv.now()
 	elapsed := float64(end.Sub(inv.start).Microseconds()) / 1000
 

@@ -20,7 +20,7 @@ func TestTemplateAndDocsNameRealMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics := []string{Received, Accepted, Rejected, Dropped, Failed, Written, Retried, Reingested, BatchSize, Lateness, HandlerTime}
+	metrics := []string{Received, Accepted, Rejected, Dropped, Failed, Written, Retried, Reingested, Unarchived, BatchSize, Lateness, HandlerTime}
 	dims := []string{DimFunction, DimEventType, DimReason, DimDestination}
 	var used []string
 	for _, re := range []*regexp.Regexp{

@@ -81,7 +81,12 @@ func (r *Registry) validateJSONv5(raw []byte, max int) (res Result) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Result{Reasons: []event.Reason{{Message: "event is not valid JSON: text after the value"}}}
 	}
-	return r.Validate(v, max)
+	v, proxies := bound(v)
+	res = r.Validate(v, max)
+	if proxies {
+		renameProxies(res.Reasons)
+	}
+	return res
 }
 
 func attrsOf(v any) event.Attrs {

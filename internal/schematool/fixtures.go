@@ -18,6 +18,7 @@ import (
 
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/kpl"
 	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/schema"
 )
@@ -55,6 +56,10 @@ func kinesisName(k schema.Key) string {
 func firehoseName(k schema.Key) string {
 	return filepath.Join("transform", fmt.Sprintf("firehose-%s-v%d.json", k.Type, k.Version))
 }
+
+// KPLSampleName is the sample of a Kinesis batch with KPL aggregates, relative to the events
+// directory; it holds the examples of every type.
+var KPLSampleName = filepath.Join("enrich", "kinesis-kpl-aggregated.json")
 
 // generatedName matches the names of generated samples, to find those whose schema is gone.
 var generatedName = regexp.MustCompile(`^(?:ingest/(?:valid|invalid)|enrich/kinesis|transform/firehose)-([a-z0-9]+(?:\.[a-z0-9_]+)+)-v([0-9]+)\.json$`)
@@ -188,7 +193,8 @@ type directPutRecord struct {
 // relative to l.Events: for each type and major version, an API request with its examples (and one
 // with its counter-examples, when it has some), the Kinesis batch enrich receives for them and the
 // Firehose batch the transform receives, with enrich's timestamps, fingerprint and x-pii
-// treatment applied (under the local chain's key).
+// treatment applied (under the local chain's key); and [KPLSampleName], the ingest records of every
+// type's examples as a producer using the Kinesis Producer Library would put them.
 func Fixtures(l Layout) (map[string][]byte, error) {
 	files, errs, err := LoadFiles(l.Schemas)
 	if err != nil {
@@ -202,33 +208,85 @@ func Fixtures(l Layout) (map[string][]byte, error) {
 		return nil, err
 	}
 	out := map[string][]byte{}
+	var byType [][]events.KinesisEventRecord
 	for _, f := range files {
 		if f.Key.Type == "" {
 			continue
 		}
-		if err := fixturesOf(f, reg, out); err != nil {
+		recs, err := fixturesOf(f, reg, out)
+		if err != nil {
 			return nil, fmt.Errorf("samples of %s: %w", f.Name, err)
+		}
+		byType = append(byType, recs)
+	}
+	if len(byType) > 0 {
+		if out[KPLSampleName], err = marshalSample(kplSample(byType)); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
+// kplSample returns the Kinesis batch of byType's records (each type's ingest records of its
+// examples) as a KPL producer would put them and Lambda deliver them: one aggregate of the records
+// of the first, third, ... type, each user record with a partition key of its own and every other
+// one with an explicit hash key; the records of the second, fourth, ... type as plain records; and
+// the aggregate again with its last byte changed, which makes its MD5 wrong, so that the sample
+// also shows an aggregate set aside whole.
+func kplSample(byType [][]events.KinesisEventRecord) events.KinesisEvent {
+	var ev events.KinesisEvent
+	put := func(data []byte, pk string) {
+		r := byType[0][0] // the fields every record of the stream shares
+		seq := fmt.Sprintf("4966%052d", len(ev.Records)+1)
+		r.EventID, r.Kinesis.SequenceNumber = "shardId-000000000000:"+seq, seq
+		r.Kinesis.Data, r.Kinesis.PartitionKey = data, pk
+		ev.Records = append(ev.Records, r)
+	}
+	var users []kpl.Record
+	var plain []events.KinesisEventRecord
+	for i, recs := range byType {
+		if i%2 == 1 {
+			plain = append(plain, recs...)
+			continue
+		}
+		for _, r := range recs {
+			u := kpl.Record{Data: r.Kinesis.Data, PartitionKey: []byte(fmt.Sprintf("%s-%d", sampleSource, len(users)))}
+			if len(users)%2 == 1 {
+				u.ExplicitHashKey = []byte("170141183460469231731687303715884105728") // 2^127, the middle of the key space
+			}
+			users = append(users, u)
+		}
+	}
+	agg := kpl.Aggregate(users)
+	// An aggregate has a partition key of its own, by which Kinesis routes it: KPL uses its first
+	// user record's.
+	put(agg, string(users[0].PartitionKey))
+	for _, r := range plain {
+		put(r.Kinesis.Data, r.Kinesis.PartitionKey)
+	}
+	bad := append([]byte(nil), agg...)
+	bad[len(bad)-1] ^= 0x01
+	put(bad, string(users[0].PartitionKey))
+	return ev
+}
+
+// fixturesOf adds the generated samples of f to out and returns the records of its Kinesis sample.
+func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) ([]events.KinesisEventRecord, error) {
 	k := f.Key
 	entry, ok := reg.Lookup(k.Type, k.Version)
 	if !ok {
-		return fmt.Errorf("the registry has no %s", k)
+		return nil, fmt.Errorf("the registry has no %s", k)
 	}
 	valid, err := rawExamples(f.Src, "examples")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(valid) == 0 {
-		return fmt.Errorf("the schema has no examples")
+		return nil, fmt.Errorf("the schema has no examples")
 	}
 	invalid, err := rawExamples(f.Src, InvalidExamplesKeyword)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	request := func(kind string, data []json.RawMessage) ([]byte, error) {
 		evs := make([]string, len(data))
@@ -240,12 +298,12 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 	}
 	b, err := request("valid", valid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out[ingestValidName(k)] = b
 	if len(invalid) > 0 {
 		if b, err = request("invalid", invalid); err != nil {
-			return err
+			return nil, err
 		}
 		out[ingestInvalidName(k)] = b
 	}
@@ -261,7 +319,7 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 		raw := eventText(k, "valid", i, d)
 		rec, err := json.Marshal(event.IngestRecord{Format: event.FormatIngest, Context: sc, Event: raw})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		seq := fmt.Sprintf("4965%052d", i+1)
 		kin.Records = append(kin.Records, events.KinesisEventRecord{
@@ -275,31 +333,31 @@ func fixturesOf(f *File, reg *schema.Registry, out map[string][]byte) error {
 		})
 		ce, err := event.Parse(raw)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ctx := sc
 		it := &enrich.Item{Event: ce, Raw: raw, Context: &ctx, ArrivedAt: sampleArrival, Schema: entry}
 		for _, step := range chain {
 			if err := step.Enrich(it); err != nil {
-				return fmt.Errorf("examples[%d]: enrich %s: %w", i, step.Name(), err)
+				return nil, fmt.Errorf("examples[%d]: enrich %s: %w", i, step.Name(), err)
 			}
 		}
 		it.Enrichment.Context = it.Context
 		enriched, err := json.Marshal(event.EnrichedRecord{Format: event.FormatEnriched, Enrichment: it.Enrichment, Event: it.Raw})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fh.Records = append(fh.Records, directPutRecord{
 			RecordID: seq, ApproximateArrivalTimestamp: events.MilliSecondsEpochTime{Time: sampleDelivered}, Data: enriched,
 		})
 	}
 	if out[kinesisName(k)], err = marshalSample(kin); err != nil {
-		return err
+		return nil, err
 	}
 	if out[firehoseName(k)], err = marshalSample(fh); err != nil {
-		return err
+		return nil, err
 	}
-	return nil
+	return kin.Records, nil
 }
 
 func marshalSample(v any) ([]byte, error) {

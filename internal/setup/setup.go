@@ -35,15 +35,16 @@ func Logger(stage string, getenv func(string) string) *slog.Logger {
 
 var tracerOnce sync.Once
 
-// Tracer chooses the tracer once (see [trace.FromEnv]: X-Ray in Lambda with active tracing, no-op
-// elsewhere), installs it as [trace.Default] and returns it. The X-Ray SDK's own messages go to
-// log (nil: slog's default logger). Only the first call's getenv is read.
+// Tracer chooses the tracer once (see [trace.New]: the binary's tracer, the X-Ray SDK or
+// OpenTelemetry, in Lambda with active tracing, no-op elsewhere), installs it as [trace.Default]
+// and returns it. The tracer's own messages go to log (nil: slog's default logger). Only the first
+// call's getenv is read.
 func Tracer(getenv func(string) string, log *slog.Logger) trace.Tracer {
 	tracerOnce.Do(func() {
 		if log == nil {
 			log = slog.Default()
 		}
-		t, why := trace.FromEnv(getenv, log)
+		t, why := trace.New(trace.SettingsFromEnv(getenv), log)
 		trace.SetDefault(t)
 		log.Debug("tracing", "tracer", why)
 	})

@@ -38,10 +38,11 @@ func PackageOf(logicalID string) string {
 }
 
 // Build compiles a function's main package for this machine into dir/bootstrap, with the flags of
-// the deployed build (static, lambda.norpc), from the module at root.
-func Build(ctx context.Context, root, pkg, dir string) (string, error) {
+// the deployed build (static, lambda.norpc, and tags, such as otel for the Makefile's
+// TRACING=otel), from the module at root.
+func Build(ctx context.Context, root, pkg, dir string, tags ...string) (string, error) {
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", strings.Join(append([]string{"lambda.norpc"}, tags...), ","), "-trimpath", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -70,16 +71,20 @@ type Config struct {
 	MemoryMB  int               // AWS_LAMBDA_FUNCTION_MEMORY_SIZE (128 when zero)
 	Timeout   time.Duration     // the function timeout (30 s when zero)
 	Logs      io.Writer         // where the function's and the emulator's output goes (discarded when nil)
+	// Traced passes the trace header of [Instance.InvokeTraced] to the function, which the
+	// emulator itself drops (see traceproxy.go).
+	Traced bool
 }
 
 // Instance is a running emulator with its function.
 type Instance struct {
 	URL string // the invoke URL
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	mu   sync.Mutex
-	peak int64 // highest VmHWM seen, in KiB
+	cmd   *exec.Cmd
+	done  chan struct{}
+	mu    sync.Mutex
+	peak  int64 // highest VmHWM seen, in KiB
+	trace *traceProxy
 }
 
 // freePort returns a free TCP port on 127.0.0.1.
@@ -125,11 +130,19 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
+	bootstrap := cfg.Bootstrap
+	var tp *traceProxy
+	if cfg.Traced {
+		if tp, err = startTraceProxy(fmt.Sprintf("127.0.0.1:%d", runtimeAPI), cfg.Bootstrap); err != nil {
+			return nil, err
+		}
+		bootstrap = tp.bootstrap
+	}
 	cmd := exec.Command(cfg.Emulator,
 		"--log-level", "error",
 		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", listen),
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", runtimeAPI),
-		cfg.Bootstrap)
+		bootstrap)
 	cmd.Dir = filepath.Dir(cfg.Bootstrap)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -141,9 +154,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		tp.close()
 		return nil, fmt.Errorf("start the runtime interface emulator: %w", err)
 	}
-	in := &Instance{URL: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", listen), cmd: cmd, done: make(chan struct{})}
+	in := &Instance{URL: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", listen), cmd: cmd, done: make(chan struct{}), trace: tp}
 	go func() { _ = cmd.Wait(); close(in.done) }()
 	addr := fmt.Sprintf("127.0.0.1:%d", listen)
 	deadline := time.Now().Add(10 * time.Second)
@@ -187,10 +201,22 @@ type Result struct {
 // Invoke posts one event and returns the function's answer. A function error is a Result with
 // Err set; an error return means the emulator could not run the invocation.
 func (in *Instance) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	return in.InvokeTraced(ctx, payload, "")
+}
+
+// InvokeTraced is [Instance.Invoke] with an X-Ray trace header (none when empty), which the
+// function receives as the invocation's Lambda-Runtime-Trace-Id, as Lambda passes the header of
+// the service that invoked it (API Gateway's segment, say). The function must have been started
+// with [Config.Traced] for a header to reach it.
+func (in *Instance) InvokeTraced(ctx context.Context, payload []byte, traceHeader string) (Result, error) {
+	in.trace.set(traceHeader)
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, bytes.NewReader(payload))
 	if err != nil {
 		return Result{}, err
+	}
+	if traceHeader != "" {
+		req.Header.Set("X-Amzn-Trace-Id", traceHeader)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -305,6 +331,7 @@ func (in *Instance) Stop() {
 		_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
 		<-in.done
 	}
+	in.trace.close()
 }
 
 // ErrNoFunction is returned when the template has no function with the requested logical ID.

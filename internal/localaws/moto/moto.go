@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -38,7 +39,9 @@ func StartMoto(t testing.TB) string {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	// moto's own boto configuration must not come from the caller's AWS settings (a profile it
+	// cannot find makes every call a 500), so the server gets none of them.
+	cmd.Env = append(withoutAWS(os.Environ()), "MOTO_ALLOW_NONEXISTENT_REGION=true")
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	// Its own process group, so that stopping it stops whatever it started.
@@ -90,4 +93,29 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// withoutAWS returns env without its AWS_ variables.
+func withoutAWS(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// IsolateAWS gives the test an AWS environment of its own, whatever the caller's: region
+// us-east-1, no profile, and shared config and credentials files that do not exist, so that the
+// SDK's LoadDefaultConfig neither reads a developer's settings nor fails on a profile it cannot
+// find. Credentials and endpoints a test needs it sets itself.
+func IsolateAWS(t testing.TB) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_DEFAULT_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
 	"github.com/firelane/firelane/internal/ingest"
+	"github.com/firelane/firelane/internal/kpl"
 	"github.com/firelane/firelane/internal/obs/emf/emftest"
 	"github.com/firelane/firelane/internal/obs/logging"
 	"github.com/firelane/firelane/internal/schema"
@@ -274,14 +275,30 @@ func TestEnrichOutput(t *testing.T) {
 			if o.count("Received") != len(ev.Records) {
 				t.Errorf("Received: got %d, want %d", o.count("Received"), len(ev.Records))
 			}
-			if got := o.count("Accepted") + o.count("Failed") + o.count("Dropped"); got != len(ev.Records) || len(resp.BatchItemFailures) > 0 {
-				t.Errorf("Accepted+Failed+Dropped: got %d of %d records (%d reported)", got, len(ev.Records), len(resp.BatchItemFailures))
+			// A KPL aggregate is one event per user record, or one when it is set aside whole.
+			var secrets []string
+			var d kpl.Decoder
+			evs, aggs, users := 0, 0, 0
+			for _, r := range ev.Records {
+				urs, err := d.Decode(r.Kinesis.Data)
+				if !kpl.IsAggregated(r.Kinesis.Data) || err != nil {
+					evs++
+					secrets = append(secrets, jsonSecrets(r.Kinesis.Data)...)
+					continue
+				}
+				evs, aggs, users = evs+len(urs), aggs+1, users+len(urs)
+				for _, u := range urs {
+					secrets = append(secrets, jsonSecrets(u.Data)...)
+					secrets = append(secrets, string(u.PartitionKey))
+				}
+			}
+			if got := [2]int{o.count("aggregates"), o.count("user_records")}; got != [2]int{aggs, users} {
+				t.Errorf("summary aggregates/user_records: got %v, want %v", got, [2]int{aggs, users})
+			}
+			if got := o.count("Accepted") + o.count("Failed") + o.count("Dropped"); got != evs || len(resp.BatchItemFailures) > 0 {
+				t.Errorf("Accepted+Failed+Dropped: got %d of %d events (%d reported)", got, evs, len(resp.BatchItemFailures))
 			}
 			o.checkBreakdown(t, "Failed", "Dropped")
-			var secrets []string
-			for _, r := range ev.Records {
-				secrets = append(secrets, jsonSecrets(r.Kinesis.Data)...)
-			}
 			o.checkNoPayload(t, secrets)
 		})
 	}

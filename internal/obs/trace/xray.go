@@ -1,4 +1,4 @@
-//go:build !noxray
+//go:build !otel
 
 package trace
 
@@ -14,21 +14,31 @@ import (
 	"github.com/aws/aws-xray-sdk-go/xraylog"
 )
 
-// XRayBuiltIn reports whether this binary carries the X-Ray SDK; building with -tags noxray
-// leaves it out (about 12 MB less) and makes [NewXRay] return [Noop].
-const XRayBuiltIn = true
+// BuiltIn names the tracer implementation this binary carries: the X-Ray SDK, unless it was built
+// with -tags otel (see otel.go).
+const BuiltIn = "xray"
 
-// NewXRay configures the X-Ray SDK and returns a tracer over it. The SDK's messages go to log;
-// a missing segment is ignored (unless AWS_XRAY_CONTEXT_MISSING, which Lambda sets to
+func newBuiltIn(s Settings, log *slog.Logger) (Tracer, string, error) {
+	addr := s.XRayDaemon
+	if addr == "" {
+		addr = "127.0.0.1:2000" // the daemon's default
+	}
+	t, err := NewXRay(addr, log)
+	return t, "X-Ray SDK", err
+}
+
+// NewXRay configures the X-Ray SDK to send to the daemon at daemon ("host:port", or
+// "tcp:host:port udp:host:port" as in AWS_XRAY_DAEMON_ADDRESS, which the SDK itself prefers when it
+// is set) and returns a tracer over it. The SDK's messages go
+// to log; a missing segment is ignored (unless AWS_XRAY_CONTEXT_MISSING, which Lambda sets to
 // LOG_ERROR, says otherwise), so a span started outside an invocation records nothing. Call it
-// once, at init: the SDK's logger and configuration are global. The SDK sends to the daemon at
-// addr.
-func NewXRay(addr string, log *slog.Logger) (Tracer, error) {
+// once, at init: the SDK's logger and configuration are global.
+func NewXRay(daemon string, log *slog.Logger) (Tracer, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	xray.SetLogger(xrayLogger{log})
-	if err := xray.Configure(xray.Config{DaemonAddr: addr, ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
+	if err := xray.Configure(xray.Config{DaemonAddr: daemon, ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}); err != nil {
 		return nil, fmt.Errorf("configure X-Ray: %w", err)
 	}
 	return XRay{}, nil

@@ -1,25 +1,37 @@
-//go:build !noxray
+//go:build !otel
 
 package trace
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
+
+// xrayEnv clears the variables the X-Ray SDK reads itself, whatever the caller's environment
+// holds: AWS_XRAY_SDK_DISABLED=true would make it send nothing.
+func xrayEnv(t *testing.T) {
+	t.Setenv("AWS_XRAY_SDK_DISABLED", "")
+	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", "")
+	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	t.Setenv("AWS_XRAY_TRACING_NAME", "")
+	t.Setenv("AWS_XRAY_LOG_LEVEL", "")
+}
 
 // TestXRayInInvocation proves what an operator sees in X-Ray: a subsegment per step, with its
 // annotations, under the invocation's trace, and one per AWS call.
 func TestXRayInInvocation(t *testing.T) {
 	addr, next, _ := daemon(t)
-	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	xrayEnv(t)
 	var logs bytes.Buffer
-	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	tr, err := NewXRay(addr, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +70,9 @@ func TestXRayInInvocation(t *testing.T) {
 // message, no UDP packet, and instrumented AWS calls still work.
 func TestXRaySilentOutsideInvocation(t *testing.T) {
 	addr, _, quiet := daemon(t)
-	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr)
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "")
+	xrayEnv(t)
 	var logs bytes.Buffer
-	tr, err := NewXRay("127.0.0.1:2000", slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	tr, err := NewXRay(addr, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,4 +91,45 @@ func TestXRaySilentOutsideInvocation(t *testing.T) {
 			t.Errorf("got log line %q, want nothing above debug and no context-missing message", line)
 		}
 	}
+}
+
+// daemon listens like the X-Ray daemon and returns the segment documents it receives.
+func daemon(t *testing.T) (addr string, next func() map[string]any, quiet func()) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("cannot listen on UDP loopback: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	quiet = func() {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 64<<10)
+		if n, _, err := conn.ReadFrom(buf); err == nil {
+			t.Errorf("the daemon got %q, want nothing", buf[:n])
+		}
+	}
+	return conn.LocalAddr().String(), func() map[string]any {
+		t.Helper()
+		buf := make([]byte, 64<<10)
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no segment document reached the daemon: %v", err)
+		}
+		header, body, ok := bytes.Cut(buf[:n], []byte("\n"))
+		if !ok || !bytes.Contains(header, []byte(`"format"`)) {
+			t.Fatalf("got %q, want the daemon protocol header and a document", buf[:n])
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("document %q is not JSON: %v", body, err)
+		}
+		return doc
+	}, quiet
+}
+
+func kinesisClient(t *testing.T, tr Tracer) *kinesis.Client {
+	c, _ := kinesisClientHeaders(t, tr)
+	return c
 }

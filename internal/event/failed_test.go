@@ -1,0 +1,159 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// firehoseRecord is Firehose's record limit, 1,000 KiB.
+const firehoseRecord = 1000 << 10
+
+// hostile is text made of what JSON escapes most: control characters, quotes, backslashes,
+// U+2028 and invalid UTF-8.
+func hostile(n int) string {
+	const unit = "\x01\"\\\u2028\xff\x1f\xc3"
+	return strings.Repeat(unit, n/len(unit)+1)[:n]
+}
+
+func encodedLen(t testing.TB, s string) int {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return b.Len() - len(`""`+"\n")
+}
+
+func TestJSONLen(t *testing.T) {
+	tests := []struct{ name, s string }{
+		{"empty", ""},
+		{"ascii", "hello, world <&>"},
+		{"escapes", "\"\\\n\r\t\b\f"},
+		{"control", "\x00\x01\x1f\x7f"},
+		{"separators", "a\u2028b\u2029c"},
+		{"invalid UTF-8", "\xff\xfe\xc3(\xed\xa0\x80"},
+		{"multibyte", "é€😀"},
+		{"hostile", hostile(1000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := JSONLen(tt.s), encodedLen(t, tt.s); got != want {
+				t.Errorf("got %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestEncodeBounded encodes envelopes whose every part is as long as a Kinesis record (1 MiB)
+// and made of the characters JSON escapes most: each must fit one Firehose record, decode, and
+// keep a prefix of the original with a reason saying it was cut.
+func TestEncodeBounded(t *testing.T) {
+	big := hostile(1 << 20)
+	tests := []struct {
+		name     string
+		f        Failed
+		wantCut  bool
+		wantAttr bool
+	}{
+		{name: "small", f: Failed{EventID: "e-1", EventType: "t", Reasons: []Reason{{Message: "m"}}, Original: []byte("{}")}, wantAttr: true},
+		{name: "original at the limit", f: Failed{Reasons: []Reason{{Message: "m"}}, Original: bytes.Repeat([]byte{0xff}, 1<<20)}, wantCut: true},
+		{name: "everything huge", wantCut: true, f: Failed{EventID: big, EventType: big, Original: []byte(big),
+			Reasons: []Reason{{Location: big, Keyword: big, Message: big}, {Location: big, Keyword: big, Message: big}}}},
+		{name: "many reasons", f: func() Failed {
+			f := Failed{Original: bytes.Repeat([]byte("x"), 700<<10)}
+			for range 1000 {
+				f.Reasons = append(f.Reasons, Reason{Location: hostile(300), Keyword: hostile(100), Message: hostile(600)})
+			}
+			return f
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.Format, tt.f.Kind, tt.f.Stage, tt.f.FailedAt = FormatFailed, KindFailed, "enrich", "2026-11-25T09:01:02.000Z"
+			b, kept := tt.f.Encode(firehoseRecord, "Kinesis sequence number 42")
+			checkEnvelope(t, tt.f, b, kept, firehoseRecord)
+			var got Failed
+			_ = json.Unmarshal(b, &got)
+			if cut := kept < len(tt.f.Original); cut != tt.wantCut {
+				t.Errorf("got original cut %v (%d of %d bytes), want %v", cut, kept, len(tt.f.Original), tt.wantCut)
+			}
+			if tt.wantCut && !strings.Contains(got.Reasons[len(got.Reasons)-1].Message, "sequence number 42") {
+				t.Errorf("got reasons %q, want the last to name where the whole record is", got.Reasons)
+			}
+			if (got.EventID != "") != tt.wantAttr {
+				t.Errorf("got event_id of %d bytes, want one: %v", len(got.EventID), tt.wantAttr)
+			}
+		})
+	}
+}
+
+// checkEnvelope asserts what [Failed.Encode] promises of b for f.
+func checkEnvelope(t testing.TB, f Failed, b []byte, kept, limit int) {
+	t.Helper()
+	if len(b) > limit {
+		t.Fatalf("got a %d-byte envelope, want at most %d", len(b), limit)
+	}
+	if !bytes.HasSuffix(b, []byte("}\n")) || bytes.Count(b, []byte("\n")) != 1 {
+		t.Fatalf("envelope is not one newline-terminated line")
+	}
+	var got Failed
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("envelope does not decode: %v", err)
+	}
+	if !bytes.Equal(got.Original, f.Original[:kept]) {
+		t.Fatalf("original: got %d bytes, want the first %d of the record", len(got.Original), kept)
+	}
+	if len(got.Reasons) == 0 {
+		t.Fatal("envelope has no reason")
+	}
+	if kept < len(f.Original) && got.Reasons[len(got.Reasons)-1].Keyword != KeywordTruncated {
+		t.Fatalf("original cut without a %q reason: %+v", KeywordTruncated, got.Reasons)
+	}
+	for _, r := range got.Reasons {
+		if JSONLen(r.Location) > MaxLocation || JSONLen(r.Keyword) > MaxKeyword || JSONLen(r.Message) > MaxMessage {
+			t.Fatalf("reason over its bounds: %d, %d, %d encoded bytes", JSONLen(r.Location), JSONLen(r.Keyword), JSONLen(r.Message))
+		}
+	}
+	if got.EventID != "" {
+		var want string
+		b, _ := json.Marshal(f.EventID)
+		if json.Unmarshal(b, &want); got.EventID != want {
+			t.Fatalf("event_id is not the event's")
+		}
+	}
+}
+
+// FuzzFailedEncode checks the bound of [Failed.Encode] for any parts and any limit from
+// [MinFailedLimit] to Firehose's: the envelope fits, decodes, keeps a prefix of the original and
+// says when it cut it.
+func FuzzFailedEncode(f *testing.F) {
+	f.Add("e-1", "com.acme.t", "/data/x", "format", "'x' is not valid", []byte(`{"a":1}`), uint32(0), uint16(1))
+	f.Add(hostile(300), hostile(300), hostile(300), hostile(100), hostile(600), []byte(hostile(2000)), uint32(100<<10), uint16(3))
+	f.Add("\u2028", "\xff", "", "", "\x00", bytes.Repeat([]byte{0}, 70<<10), uint32(0), uint16(0))
+	f.Fuzz(func(t *testing.T, id, typ, loc, kw, msg string, original []byte, limit uint32, repeat uint16) {
+		lim := MinFailedLimit + int(limit)%(firehoseRecord-MinFailedLimit+1)
+		// Repeat the input so that short fuzz inputs reach the limits too.
+		n := 1 + int(repeat)%64
+		fl := Failed{Format: FormatFailed, Kind: KindRejected, Stage: "ingest", FailedAt: "2026-11-25T09:01:02.000Z",
+			EventID: strings.Repeat(id, n), EventType: typ, Original: bytes.Repeat(original, min(n*16, (1100<<10)/max(len(original), 1)))}
+		for range n {
+			fl.Reasons = append(fl.Reasons, Reason{Location: strings.Repeat(loc, n), Keyword: kw, Message: strings.Repeat(msg, n)})
+		}
+		b, kept := fl.Encode(lim, "Kinesis sequence number 1")
+		checkEnvelope(t, fl, b, kept, lim)
+		for _, s := range []string{id, loc, msg} {
+			c := ClipJSON(s, 100)
+			if JSONLen(c) > 100 || !strings.HasPrefix(s, c) || (JSONLen(s) <= 100 && c != s) || !utf8.ValidString(c) && utf8.ValidString(s) {
+				t.Fatalf("ClipJSON(%q, 100) = %q", s, c)
+			}
+			if JSONLen(s) != encodedLen(t, s) {
+				t.Fatalf("JSONLen(%q) = %d, encoding/json writes %d", s, JSONLen(s), encodedLen(t, s))
+			}
+		}
+	})
+}

@@ -1,0 +1,331 @@
+package recovery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/firelane/firelane/internal/awsbatch"
+	"github.com/firelane/firelane/internal/event"
+	"github.com/firelane/firelane/internal/schema"
+)
+
+// Writer is the one method recovery needs of a Kinesis stream: an [awsbatch.KinesisWriter].
+type Writer interface {
+	Write(ctx context.Context, recs []awsbatch.Record) []awsbatch.Result
+}
+
+// Prefixes of the lake that a run reads envelopes from.
+var envelopePrefixes = []string{event.KindRejected + "/", event.KindFailed + "/"}
+
+// Options configures a run.
+type Options struct {
+	Store    Store            // the lake: envelopes, rows and manifests
+	Registry *schema.Registry // the current schemas
+	Filter   Filter
+	// Patches holds a JSON Patch per event type, applied to the event before it is validated.
+	Patches map[string]jsonpatch.Patch
+	DryRun  bool   // decide and count, send nothing, write nothing
+	Writer  Writer // where recovered records go; unused in a dry run
+	// Flush, when set, runs after the records are written and before the manifest is: the local
+	// chain delivers them to the lake there, so a manifest never names what is not delivered.
+	Flush func(ctx context.Context) error
+	Now   func() time.Time
+	// Progress, when set, is called after each object is read with the objects done and in all.
+	Progress func(done, total int)
+}
+
+// Report says what a run did. Still and Recovered count by reason: the envelope's reason class,
+// and for what still fails, the class, keyword and location of the first reason it fails with now.
+type Report struct {
+	Objects          int            // envelope objects read
+	Envelopes        int            // envelopes read
+	Unreadable       int            // lines that are not failed-event envelopes
+	Selected         int            // envelopes the filter selected
+	Recovered        map[string]int // sent (would be, in a dry run), by the envelope's class
+	Still            map[string]int // still failing, by why
+	AlreadyRecovered int            // sent by an earlier run (its manifest names it)
+	InLake           int            // already in the lake (its partition holds its fingerprint)
+	Duplicates       int            // the same event again in this run
+	Unsent           int            // refused by the stream after retries
+	Manifest         string         // the manifest's key, when one was written
+	LakeUnread       int            // lake objects of a partition that could not be read as JSON rows
+}
+
+// RecoveredTotal is the sum of Recovered.
+func (r Report) RecoveredTotal() int { return sum(r.Recovered) }
+
+// StillTotal is the sum of Still.
+func (r Report) StillTotal() int { return sum(r.Still) }
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Summary is the run's one summary line.
+func (r Report) Summary(dry bool) string {
+	verb := "recovered"
+	if dry {
+		verb = "would recover"
+	}
+	return fmt.Sprintf("%d objects, %d envelopes (%d unreadable), %d selected: %s %d, still failing %d, already recovered %d, already in the lake %d, duplicates %d, unsent %d",
+		r.Objects, r.Envelopes, r.Unreadable, r.Selected, verb, r.RecoveredTotal(), r.StillTotal(), r.AlreadyRecovered, r.InLake, r.Duplicates, r.Unsent)
+}
+
+// Lines returns the counts by reason, sorted, one per line.
+func (r Report) Lines() []string {
+	var out []string
+	for _, k := range sortedKeys(r.Recovered) {
+		out = append(out, fmt.Sprintf("recover  %6d  %s", r.Recovered[k], k))
+	}
+	for _, k := range sortedKeys(r.Still) {
+		out = append(out, fmt.Sprintf("fail     %6d  %s", r.Still[k], k))
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// maxReasons is how many reasons validation explains per event; recovery reports the first.
+const maxReasons = 10
+
+// pending is one event that passes, ready to send.
+type pending struct {
+	item   *Item
+	record awsbatch.Record
+	sent   SentEvent
+}
+
+// Run reads every selected envelope, decides what recovers, and (unless a dry run) sends it and
+// writes the manifest. An error means the run could not read or write the lake; events that do not
+// recover are counts in the report, never errors.
+func Run(ctx context.Context, o Options) (Report, error) {
+	rep := Report{Recovered: map[string]int{}, Still: map[string]int{}}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	started := now()
+	done, err := readManifests(ctx, o.Store)
+	if err != nil {
+		return rep, err
+	}
+	var keys []string
+	for _, p := range envelopePrefixes {
+		ks, err := o.Store.List(ctx, p)
+		if err != nil {
+			return rep, err
+		}
+		for _, k := range ks {
+			if o.Filter.keyMatch(k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	lake := newLakeIndex(o.Store)
+	seen := map[string]bool{}
+	var out []pending
+	for i, key := range keys {
+		body, err := o.Store.Get(ctx, key)
+		if err != nil {
+			return rep, err
+		}
+		if body, err = decompress(body); err != nil {
+			return rep, fmt.Errorf("read object %s: %w", key, err)
+		}
+		rep.Objects++
+		items, errs := decodeObject(key, body)
+		rep.Envelopes += len(items) + len(errs)
+		rep.Unreadable += len(errs)
+		for _, it := range items {
+			if !o.Filter.match(it) {
+				continue
+			}
+			rep.Selected++
+			p, why := decide(it, o)
+			if why != "" {
+				rep.Still[it.Class()+" -> "+why]++
+				continue
+			}
+			fp := p.sent.Fingerprint
+			switch {
+			case done[fp]:
+				rep.AlreadyRecovered++
+				continue
+			case seen[fp]:
+				rep.Duplicates++
+				continue
+			}
+			in, err := lake.has(ctx, p.sent)
+			if err != nil {
+				return rep, err
+			}
+			if in {
+				rep.InLake++
+				continue
+			}
+			seen[fp] = true
+			out = append(out, p)
+			rep.Recovered[it.Class()]++
+		}
+		if o.Progress != nil {
+			o.Progress(i+1, len(keys))
+		}
+	}
+	rep.LakeUnread = lake.unread
+	if o.DryRun || len(out) == 0 {
+		return rep, nil
+	}
+	recs := make([]awsbatch.Record, len(out))
+	for i, p := range out {
+		recs[i] = p.record
+	}
+	m := Manifest{Format: FormatManifest, StartedAt: event.FormatTime(started), Objects: keys}
+	for i, res := range o.Writer.Write(ctx, recs) {
+		if !res.OK {
+			rep.Unsent++
+			rep.Recovered[out[i].item.Class()]--
+			continue
+		}
+		m.Sent = append(m.Sent, out[i].sent)
+	}
+	if o.Flush != nil {
+		if err := o.Flush(ctx); err != nil {
+			return rep, fmt.Errorf("deliver recovered events: %w", err)
+		}
+	}
+	key, err := writeManifest(ctx, o.Store, m, now())
+	if err != nil {
+		return rep, err
+	}
+	rep.Manifest = key
+	if rep.Unsent > 0 {
+		return rep, fmt.Errorf("%d recovered events were refused by the stream; run again to send them", rep.Unsent)
+	}
+	return rep, nil
+}
+
+// decide fixes and validates one envelope's event; why is "" when it passes, else the class,
+// keyword and location of its first reason now (never a message, which may quote the event).
+func decide(it *Item, o Options) (pending, string) {
+	if it.Class() == event.KeywordTruncated {
+		return pending{}, "original cut: take it from where the reason says"
+	}
+	ev := bytes.TrimSpace(it.Event)
+	if patch, ok := o.Patches[typeOf(it)]; ok {
+		fixed, err := patch.Apply(ev)
+		if err != nil {
+			return pending{}, "patch does not apply"
+		}
+		ev = fixed
+	}
+	res := o.Registry.ValidateJSON(ev, maxReasons)
+	if !res.Valid() {
+		r := res.Reasons[0]
+		return pending{}, fmt.Sprintf("%s %s at %s", res.Class(), orDash(r.Keyword), orRoot(r.Location))
+	}
+	var a struct {
+		ID, Source, Type, Subject, DataSchema string
+	}
+	if err := json.Unmarshal(ev, &a); err != nil {
+		return pending{}, "decode"
+	}
+	if bytes.ContainsAny(ev, "\r\n") {
+		var b bytes.Buffer
+		if json.Compact(&b, ev) != nil {
+			return pending{}, "decode"
+		}
+		ev = b.Bytes()
+	}
+	ctx := event.ServerContext{ReceivedAt: event.FormatTime(it.FailedAt)}
+	if it.Context != nil {
+		ctx = *it.Context
+		if _, err := time.Parse(time.RFC3339Nano, ctx.ReceivedAt); err != nil {
+			ctx.ReceivedAt = event.FormatTime(it.FailedAt)
+		}
+	}
+	data, err := json.Marshal(event.IngestRecord{Format: event.FormatIngest, Context: ctx, Event: ev})
+	if err != nil {
+		return pending{}, "decode"
+	}
+	received, _ := time.Parse(time.RFC3339Nano, ctx.ReceivedAt)
+	s := SentEvent{
+		Fingerprint: event.Fingerprint(a.Source, a.ID), EventID: a.ID, EventType: a.Type,
+		EventVersion: event.MajorVersion(a.DataSchema), ReceivedAt: event.FormatTime(received), Object: it.Object,
+	}
+	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(a.Subject, a.Source, a.ID)}, sent: s}, ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func orRoot(s string) string {
+	if s == "" {
+		return "(event)"
+	}
+	return s
+}
+
+// partitionKey is ingest's default partition key (PARTITION_KEY subject,source): the subject,
+// else the source, else the id, cut to Kinesis' 256 characters.
+func partitionKey(subject, source, id string) string {
+	k := subject
+	if k == "" {
+		k = source
+	}
+	if k == "" {
+		k = id
+	}
+	if k == "" {
+		return "-"
+	}
+	n := 0
+	for i := range k {
+		if n == 256 {
+			return k[:i]
+		}
+		n++
+	}
+	return k
+}
+
+// ParsePatch decodes a JSON Patch document (RFC 6902).
+func ParsePatch(doc []byte) (jsonpatch.Patch, error) {
+	p, err := jsonpatch.DecodePatch(doc)
+	if err != nil {
+		return nil, fmt.Errorf("decode JSON Patch: %w", err)
+	}
+	return p, nil
+}
+
+// ParseList splits a comma-separated flag value, dropping empty entries.
+func ParseList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
