@@ -22,9 +22,15 @@ import (
 	"github.com/firelane/firelane/internal/schema"
 )
 
-// rows returns the event ids of the lake rows that a chain wrote under dir's events/.
-func rows(t testing.TB, dir string) []string {
-	var ids []string
+// row is what the test reads of a lake row.
+type row struct {
+	EventID   string `json:"event_id"`
+	EventTime string `json:"event_time"`
+}
+
+// rows returns the lake rows that a chain wrote under dir's events/.
+func rows(t testing.TB, dir string) []row {
+	var ids []row
 	err := filepath.WalkDir(filepath.Join(dir, "events"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -36,13 +42,11 @@ func rows(t testing.TB, dir string) []string {
 		sc := bufio.NewScanner(bytes.NewReader(body))
 		sc.Buffer(nil, 8<<20)
 		for sc.Scan() {
-			var row struct {
-				EventID string `json:"event_id"`
-			}
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			var r row
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				return fmt.Errorf("%s: a row is not JSON: %w", p, err)
 			}
-			ids = append(ids, row.EventID)
+			ids = append(ids, r)
 		}
 		return nil
 	})
@@ -70,7 +74,7 @@ func shippedRegistry(t testing.TB) *schema.Registry {
 type verdict struct {
 	accepted bool   // ingest answered accepted
 	reason   string // ingest's first reason, when it rejected the event
-	rows     []string
+	rows     []row
 	failures int // failed-event envelopes written (ingest's rejections and enrich's poison)
 	report   DrainReport
 }
@@ -114,7 +118,7 @@ func sendOne(t testing.TB, ev []byte, userAgent string) verdict {
 
 // checkAccepted asserts the contract between the stages: an event ingest accepts is an Ok row of
 // the lake after enrich and transform, and nothing of it is set aside.
-func checkAccepted(t testing.TB, ev []byte, v verdict, id string) {
+func checkAccepted(t testing.TB, ev []byte, v verdict, id, eventTime string) {
 	t.Helper()
 	if !v.accepted {
 		return
@@ -123,8 +127,11 @@ func checkAccepted(t testing.TB, ev []byte, v verdict, id string) {
 	if len(v.rows) != 1 || v.failures != 0 || rep.Events.ProcessingFailed != 0 || rep.Events.OtherFailed != 0 || rep.Events.Dropped != 0 {
 		t.Fatalf("accepted at ingest, then rows %q, %d set aside, delivery %+v, for %.300q", v.rows, v.failures, rep.Events, ev)
 	}
-	if id != "" && v.rows[0] != id {
-		t.Fatalf("row's event_id %q, want %q", v.rows[0], id)
+	if id != "" && v.rows[0].EventID != id {
+		t.Fatalf("row's event_id %q, want %q", v.rows[0].EventID, id)
+	}
+	if eventTime != "" && v.rows[0].EventTime != eventTime {
+		t.Fatalf("row's event_time %q, want %q", v.rows[0].EventTime, eventTime)
 	}
 }
 
@@ -155,6 +162,7 @@ type edgeCase struct {
 	accept      bool   // whether ingest must accept it
 	id          string // the row's event_id, when it is not "e1"
 	userAgent   string // the request's User-Agent, when not the local chain's
+	eventTime   string // the row's event_time, when the case is about it
 }
 
 // edgeCases is the corpus of the differential test: events at the edges of the definition of a
@@ -162,27 +170,27 @@ type edgeCase struct {
 var edgeCases = []edgeCase{
 	{name: "plain", event: head + `}`, accept: true},
 	{name: "time in milliseconds", event: withTime(`"2026-11-25T09:00:04.559Z"`), accept: true},
-	{name: "lower-case t and z", event: withTime(`"2026-11-25t09:00:04z"`), accept: true},
-	{name: "leap second", event: withTime(`"2016-12-31T23:59:60Z"`), accept: true},
+	{name: "lower-case t and z", event: withTime(`"2026-11-25t09:00:04z"`), accept: true, eventTime: "2026-11-25T09:00:04.000Z"},
+	{name: "leap second", event: withTime(`"2016-12-31T23:59:60Z"`), accept: true, eventTime: "2016-12-31T23:59:59.999Z"},
 	{name: "leap second with a fraction", event: withTime(`"2016-12-31T23:59:60.999999999Z"`), accept: true},
-	{name: "leap second east of UTC", event: withTime(`"2017-01-01T08:59:60+09:00"`), accept: true},
+	{name: "leap second east of UTC", event: withTime(`"2017-01-01T08:59:60+09:00"`), accept: true, eventTime: "2016-12-31T23:59:59.999Z"},
 	{name: "leap second west of UTC", event: withTime(`"2016-12-31T15:59:60-08:00"`), accept: true},
 	{name: "leap second in lower case", event: withTime(`"2016-12-31t23:59:60.5z"`), accept: true},
 	{name: "leap second not at 23:59 UTC", event: withTime(`"2016-12-31T22:59:60Z"`)},
 	{name: "offset -00:00", event: withTime(`"2026-11-25T09:00:04-00:00"`), accept: true},
-	{name: "thirteen fraction digits", event: withTime(`"2026-11-25T09:00:04.1234567890123Z"`), accept: true},
+	{name: "thirteen fraction digits", event: withTime(`"2026-11-25T09:00:04.1234567890123Z"`), accept: true, eventTime: "2026-11-25T09:00:04.123Z"},
 	{name: "year 0000", event: withTime(`"0000-01-01T00:00:00Z"`), accept: true},
 	{name: "year 9999", event: withTime(`"9999-12-31T23:59:59.999Z"`), accept: true},
 	{name: "29 February", event: withTime(`"2024-02-29T12:00:00Z"`), accept: true},
 	{name: "29 February of a common year", event: withTime(`"2023-02-29T12:00:00Z"`)},
-	{name: "escaped time", event: withTime(`"2026-11-25\u005409:00:04\u005a"`), accept: true},
+	{name: "escaped time", event: withTime(`"2026-11-25\u005409:00:04\u005a"`), accept: true, eventTime: "2026-11-25T09:00:04.000Z"},
 	{name: "signed hour", event: withTime(`"2026-11-25T+9:00:00Z"`)},
 	{name: "hour 24", event: withTime(`"2026-11-25T24:00:00Z"`)},
 	{name: "no fraction digits", event: withTime(`"2026-11-25T09:00:04.Z"`)},
 	{name: "space for T", event: withTime(`"2026-11-25 09:00:04Z"`)},
 	{name: "time null", event: withTime(`null`)},
 	{name: "time empty", event: withTime(`""`)},
-	{name: "a bad time, then a good one", event: head + `,"time":"yesterday","time":"2026-11-25T09:00:04Z"}`, accept: true},
+	{name: "a bad time, then a good one", event: head + `,"time":"yesterday","time":"2026-11-25T09:00:04Z"}`, accept: true, eventTime: "2026-11-25T09:00:04.000Z"},
 	{name: "a good time, then null", event: head + `,"time":"2026-11-25T09:00:04Z","time":null}`},
 	{name: "sentat in lower case", event: head + `,"sentat":"2026-11-25t09:00:04.5z","time":"2026-11-25T09:00:04Z"}`, accept: true},
 	{name: "sentat a leap second", event: head + `,"sentat":"2016-12-31T23:59:60Z"}`, accept: true},
@@ -230,7 +238,7 @@ func TestAcceptedEventsBecomeRows(t *testing.T) {
 			if id == "" && tc.accept {
 				id = "e1"
 			}
-			checkAccepted(t, []byte(tc.event), v, id)
+			checkAccepted(t, []byte(tc.event), v, id, tc.eventTime)
 		})
 	}
 }
@@ -244,6 +252,6 @@ func FuzzAcceptedIsOk(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, ev []byte) {
-		checkAccepted(t, ev, sendOne(t, ev, ""), "")
+		checkAccepted(t, ev, sendOne(t, ev, ""), "", "")
 	})
 }
