@@ -61,7 +61,7 @@ func (t Timestamps) Enrich(it *Item) error {
 	e.ProcessedAt = event.FormatTime(t.Now())
 	received := it.ArrivedAt
 	if it.Context != nil && it.Context.ReceivedAt != "" {
-		if r, err := time.Parse(time.RFC3339Nano, it.Context.ReceivedAt); err == nil {
+		if r, ok := event.ParseTime(it.Context.ReceivedAt); ok {
 			received = r
 			e.ReceivedAt = event.FormatTime(r)
 		}
@@ -76,7 +76,7 @@ func (t Timestamps) Enrich(it *Item) error {
 	}
 	sent, hasSent := time.Time{}, false
 	if it.SentAt != "" {
-		if s, err := time.Parse(time.RFC3339Nano, it.SentAt); err == nil {
+		if s, ok := event.ParseTime(it.SentAt); ok {
 			sent, hasSent = s, true
 			e.SentAt = event.FormatTime(s)
 			skew := s.Sub(received).Milliseconds()

@@ -16,7 +16,7 @@ import (
 
 func mustItem(t *testing.T, raw string, ctx *event.ServerContext, arrived time.Time) *Item {
 	t.Helper()
-	var ce cloudEvent
+	var ce refEvent
 	if err := json.Unmarshal([]byte(raw), &ce); err != nil {
 		t.Fatal(err)
 	}

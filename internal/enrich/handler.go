@@ -336,15 +336,12 @@ func (h *Handler) report(res *Result, recs []Record, units []unit, start, first 
 // enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
 // error makes it a poison record.
 func (h *Handler) enrich(k *Record, strs interner, inv *obs.Invocation) ([]byte, string, error) {
-	in, err := decodeInput(k.Data, strs)
+	in, err := decodeInput(k.Data, strs) // a poison reason: decode or envelope
 	if err != nil {
-		return nil, "", poison("decode", err)
+		return nil, "", err
 	}
 	ce := &in.event
-	if errs := event.CheckEnvelope(&ce.CloudEvent); len(errs) > 0 {
-		return nil, "", poison("envelope", fmt.Errorf("invalid CloudEvent: %w", errs[0]))
-	}
-	it := &Item{Event: &ce.CloudEvent, SentAt: ce.SentAt, Raw: in.raw, Context: in.context, ArrivedAt: k.ArrivalTime.UTC()}
+	it := &Item{Event: ce, SentAt: in.sentAt, Raw: in.raw, Context: in.context, ArrivedAt: k.ArrivalTime.UTC()}
 	if h.Registry != nil {
 		it.Schema, _ = h.Registry.Lookup(ce.Type, ce.Version())
 	}

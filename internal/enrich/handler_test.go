@@ -285,7 +285,7 @@ func TestHandlePoisonReasons(t *testing.T) {
 		{"JSON but not an object", `[1,2]`, "not a JSON object", ""},
 		{"no specversion", `{"id":"1"}`, "neither a firelane record nor a CloudEvent", "1"},
 		{"bad envelope", `{"specversion":"1.0","id":"x1","type":"t.t"}`, "source", "x1"},
-		{"unknown format", `{"firelane":"ingest/9","context":{},"event":{}}`, "unknown record format", ""},
+		{"unknown format", `{"firelane":"ingest/9","context":{},"event":{}}`, "unknown firelane record format", ""},
 		{"ingest record without context", `{"firelane":"ingest/1","event":` + bareEvent("n") + `}`, "no context", "n"},
 		{"already enriched", `{"firelane":"enriched/1","enrichment":{},"event":` + bareEvent("e") + `}`, "already enriched", "e"},
 		{"x-pii on a value of the wrong shape", `{"specversion":"1.0","id":"w","source":"/t","type":"com.acme.web.page_view","data":{"user_id":"u"}}`, "", "w"},

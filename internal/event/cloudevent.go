@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // SpecVersion is the only CloudEvents specification version firelane accepts.
@@ -64,14 +66,15 @@ type Attrs struct {
 	ID, Type, Source, Subject, DataSchema string
 }
 
-// EventTime parses the event's time attribute. ok is false when the event has none.
+// EventTime parses the event's time attribute with [ParseTime]. ok is false when the event has
+// none.
 func (e *CloudEvent) EventTime() (t time.Time, ok bool, err error) {
 	if e.Time == "" {
 		return time.Time{}, false, nil
 	}
-	t, err = time.Parse(time.RFC3339Nano, e.Time)
-	if err != nil {
-		return time.Time{}, true, errors.New("time is not an RFC 3339 timestamp") // no value: reasons reach the logs
+	t, valid := ParseTime(e.Time)
+	if !valid {
+		return time.Time{}, true, errors.New(msgTime) // no value: reasons reach the logs
 	}
 	return t, true, nil
 }
@@ -96,34 +99,97 @@ func Parse(raw []byte) (*CloudEvent, error) {
 // EnvelopeError is one way an event breaks the CloudEvents 1.0 envelope rules.
 type EnvelopeError struct {
 	Attribute string // the attribute at fault, such as "time"
-	Message   string
+	Message   string // what is wrong with it; it never quotes the event
 }
 
 func (e EnvelopeError) Error() string { return e.Attribute + ": " + e.Message }
 
-// CheckEnvelope reports every way ev breaks the CloudEvents 1.0 rules that firelane enforces: the
-// required attributes specversion ("1.0"), id, source and type are present and non-empty, and time,
-// when present, is an RFC 3339 timestamp. It returns nil for a well-formed envelope.
-func CheckEnvelope(ev *CloudEvent) []EnvelopeError {
-	var errs []EnvelopeError
-	switch ev.SpecVersion {
-	case SpecVersion:
-	case "":
-		errs = append(errs, EnvelopeError{"specversion", "required attribute is missing"})
-	default:
-		errs = append(errs, EnvelopeError{"specversion", fmt.Sprintf("must be %q, got %q", SpecVersion, ev.SpecVersion)})
+// InvalidEnvelope is every way an event breaks the envelope rules, in the order of [CheckEnvelope].
+type InvalidEnvelope []EnvelopeError
+
+// Error joins the faults: "invalid CloudEvent: id: required attribute is missing or empty; ...".
+func (e InvalidEnvelope) Error() string {
+	b := []byte("invalid CloudEvent: ")
+	for i, f := range e {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = append(b, f.Error()...)
 	}
-	if ev.ID == "" {
-		errs = append(errs, EnvelopeError{"id", "required attribute is missing or empty"})
+	return string(b)
+}
+
+// The messages of envelope faults, the same in every stage.
+const (
+	msgMissing     = "required attribute is missing"
+	msgMissingOr   = "required attribute is missing or empty"
+	msgSpecVersion = `must be "` + SpecVersion + `"`
+	msgNotString   = "must be a string"
+	msgTime        = "not an RFC 3339 timestamp"
+)
+
+// CheckEnvelope reports every way the event v views breaks the envelope rules that every stage
+// enforces, nil when there is none: the required attributes specversion ("1.0"), id, source and
+// type are strings and not empty; time, when present and not empty, is an RFC 3339 timestamp
+// ([ParseTime]); and every attribute a stage reads as a string (subject, dataschema,
+// datacontenttype, sentat, data_base64 too) is a string or null in its last member. The edge
+// applies it after the envelope schema, and enrich and transform apply it again, so that an event
+// the edge accepts passes it downstream. It keeps the time it parsed for [View.EventTime].
+func CheckEnvelope(v *View) InvalidEnvelope {
+	var errs InvalidEnvelope
+	switch {
+	case v.SpecVersion.Last == Other:
+		errs = append(errs, EnvelopeError{"specversion", msgNotString})
+	case !v.SpecVersion.Seen:
+		errs = append(errs, EnvelopeError{"specversion", msgMissing})
+	case string(plainValue(&v.SpecVersion)) != SpecVersion:
+		errs = append(errs, EnvelopeError{"specversion", msgSpecVersion})
 	}
-	if ev.Source == "" {
-		errs = append(errs, EnvelopeError{"source", "required attribute is missing or empty"})
+	errs = required(errs, "id", &v.ID)
+	errs = required(errs, "source", &v.Source)
+	errs = required(errs, "type", &v.Type)
+	v.when, v.hasTime, v.timeChecked = time.Time{}, false, true
+	switch {
+	case v.Time.Last == Other:
+		errs = append(errs, EnvelopeError{"time", msgNotString})
+	case v.Time.Seen && len(v.Time.Body) > 0:
+		t, ok := ParseTime(plainValue(&v.Time))
+		if !ok {
+			errs = append(errs, EnvelopeError{"time", msgTime})
+		}
+		v.when, v.hasTime = t, ok
 	}
-	if ev.Type == "" {
-		errs = append(errs, EnvelopeError{"type", "required attribute is missing or empty"})
-	}
-	if _, _, err := ev.EventTime(); err != nil {
-		errs = append(errs, EnvelopeError{"time", err.Error()})
+	errs = stringOrNull(errs, "subject", &v.Subject)
+	errs = stringOrNull(errs, "dataschema", &v.DataSchema)
+	errs = stringOrNull(errs, "datacontenttype", &v.DataContentType)
+	errs = stringOrNull(errs, "sentat", &v.SentAt)
+	return stringOrNull(errs, "data_base64", &v.DataBase64)
+}
+
+// required checks an attribute that must be a non-empty string.
+func required(errs InvalidEnvelope, name string, a *Str) InvalidEnvelope {
+	switch {
+	case a.Last == Other:
+		return append(errs, EnvelopeError{name, msgNotString})
+	case len(a.Body) == 0: // an escape always stands for at least one byte
+		return append(errs, EnvelopeError{name, msgMissingOr})
 	}
 	return errs
+}
+
+// stringOrNull checks an optional attribute, which must be a string or null.
+func stringOrNull(errs InvalidEnvelope, name string, a *Str) InvalidEnvelope {
+	if a.Last == Other {
+		return append(errs, EnvelopeError{name, msgNotString})
+	}
+	return errs
+}
+
+// plainValue is [Str.Value] for the short attributes the envelope check reads: only a value that
+// needs decoding costs an allocation.
+func plainValue(a *Str) []byte {
+	if jsonbytes.Plain(a.Body, a.Flags) {
+		return a.Body
+	}
+	return jsonbytes.AppendUnescaped(nil, a.Body)
 }

@@ -38,31 +38,39 @@ func TestMajorVersion(t *testing.T) {
 }
 
 func TestCheckEnvelope(t *testing.T) {
+	const head = `{"specversion":"1.0","id":"1","source":"/s","type":"a.b"`
 	tests := []struct {
 		name  string
 		event string
-		want  []string // attributes at fault
+		want  string // the error, "" for none
 	}{
-		{"valid", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"2026-11-25T09:00:00Z"}`, nil},
-		{"no time is fine", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b"}`, nil},
-		{"everything missing", `{}`, []string{"specversion", "id", "source", "type"}},
-		{"wrong version", `{"specversion":"0.3","id":"1","source":"/s","type":"a.b"}`, []string{"specversion"}},
-		{"bad time", `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"yesterday"}`, []string{"time"}},
+		{"valid", head + `,"time":"2026-11-25T09:00:00Z"}`, ""},
+		{"no time is fine", head + `}`, ""},
+		{"an empty time is no time", head + `,"time":""}`, ""},
+		{"a null time is no time", head + `,"time":null}`, ""},
+		{"lower-case t and z", head + `,"time":"2026-11-25t09:00:00z"}`, ""},
+		{"a leap second", head + `,"time":"2016-12-31T23:59:60.5Z"}`, ""},
+		{"escaped attributes", `{"specversion":"1\u002e0","\u0069d":"1","source":"/s","type":"a.b","time":"2026-11-25T09:00:00\u005a"}`, ""},
+		{"the last string wins, null leaves it", head + `,"id":null,"type":7,"type":"c.d"}`, ""},
+		{"everything missing", `{}`, "invalid CloudEvent: specversion: required attribute is missing; id: required attribute is missing or empty; source: required attribute is missing or empty; type: required attribute is missing or empty"},
+		{"wrong version", `{"specversion":"0.3","id":"1","source":"/s","type":"a.b"}`, `invalid CloudEvent: specversion: must be "1.0"`},
+		{"bad time", head + `,"time":"yesterday"}`, "invalid CloudEvent: time: not an RFC 3339 timestamp"},
+		{"not strings", `{"specversion":1,"id":{},"source":[],"type":true,"time":5,"subject":1,"dataschema":1,"datacontenttype":1,"sentat":1,"data_base64":1}`,
+			"invalid CloudEvent: specversion: must be a string; id: must be a string; source: must be a string; type: must be a string; time: must be a string; subject: must be a string; dataschema: must be a string; datacontenttype: must be a string; sentat: must be a string; data_base64: must be a string"},
+		{"the last member is not a string", head + `,"id":"2","id":2}`, "invalid CloudEvent: id: must be a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := Parse([]byte(tt.event))
-			if err != nil {
+			var v View
+			if _, err := ParseView([]byte(tt.event), 0, 0, &v, new([]byte)); err != nil {
 				t.Fatal(err)
 			}
-			errs := CheckEnvelope(ev)
-			if len(errs) != len(tt.want) {
-				t.Fatalf("got %v, want faults in %v", errs, tt.want)
+			got := ""
+			if errs := CheckEnvelope(&v); errs != nil {
+				got = errs.Error()
 			}
-			for i, e := range errs {
-				if e.Attribute != tt.want[i] {
-					t.Errorf("fault %d is %s, want %s", i, e.Attribute, tt.want[i])
-				}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // Format markers. Every record firelane writes between stages carries one in its "firelane" member,
@@ -125,6 +127,153 @@ const (
 	InputEnriched // an EnrichedRecord
 )
 
+// RecordError is why a record is not one that the later stages accept. Its message never quotes
+// the record.
+type RecordError struct{ msg string }
+
+func (e *RecordError) Error() string { return e.msg }
+
+// Why records are refused.
+var (
+	ErrNotRecord    = &RecordError{"record is not a JSON object"}
+	ErrNeither      = &RecordError{"record is neither a firelane record nor a CloudEvent"}
+	ErrFormat       = &RecordError{"unknown firelane record format"}
+	ErrFormatType   = &RecordError{"firelane: " + msgNotString}
+	ErrNoEvent      = &RecordError{"firelane record has no event object"}
+	ErrNoContext    = &RecordError{FormatIngest + " record has no context object"}
+	ErrNoEnrichment = &RecordError{FormatEnriched + " record has no enrichment object"}
+	errRecordSpace  = &jsonbytes.SyntaxError{Msg: "data after the top-level value"}
+)
+
+// Record is a stage record read from its JSON text in one pass, without decoding it: an
+// [IngestRecord], an [EnrichedRecord] or a bare CloudEvent. Its slices are views of the text.
+//
+// The nesting of an event is counted from its own opening brace in every record, as the edge
+// counts it (the event object is level 1, and [jsonbytes.MaxDepth] levels are allowed): the level
+// that a record's object adds around its event is not counted, so that an event the edge accepts
+// is never too deep downstream. A bare CloudEvent is the record itself.
+type Record struct {
+	Kind       int    // InputBare, InputIngest or InputEnriched
+	Event      *View  // the event
+	Raw        []byte // the event's text
+	Context    []byte // the text of an ingest record's context object
+	Enrichment []byte // the text of an enriched record's enrichment object
+	// Flags is the union of the flags of every string in the record.
+	Flags jsonbytes.Flags
+
+	format     Str
+	top, inner View
+	innerStart int // where the "event" member's object starts; -1 when there is none
+	innerEnd   int
+	keys, fbuf []byte
+}
+
+// Reset drops r's views of the last record's text, keeping its buffers.
+func (r *Record) Reset() {
+	keys, fbuf := r.keys, r.fbuf
+	*r = Record{keys: keys[:0], fbuf: fbuf[:0], innerStart: -1}
+}
+
+// Parse reads data into r, which it resets; r's buffers are reused, so a Record parses one record
+// after another without allocating. The error is a [*jsonbytes.SyntaxError], [jsonbytes.ErrDepth],
+// or a [*RecordError]; the envelope is not checked ([CheckEnvelope] does that).
+func (r *Record) Parse(data []byte) error {
+	r.Reset()
+	i := jsonbytes.SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return ErrNotRecord
+	}
+	obj := jsonbytes.NewObject(data, i, 0)
+	for {
+		key, kf, val, more, err := obj.Next()
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		name := memberName(key, kf, &r.keys)
+		var end int
+		var f jsonbytes.Flags
+		switch {
+		case string(name) == "event" && data[val] == '{':
+			// Counted from the event's own brace; see the type's documentation.
+			r.inner = View{}
+			if end, err = ParseView(data, val, 0, &r.inner, &r.fbuf); err != nil {
+				return err
+			}
+			r.innerStart, r.innerEnd = val, end
+			f = r.inner.Flags
+			obj.SetEnd(end)
+		case string(name) == "firelane":
+			if end, f, err = obj.Skip(); err != nil {
+				return err
+			}
+			r.format.Set(data[val:end], f)
+		default:
+			if end, f, err = obj.Skip(); err != nil {
+				return err
+			}
+			if data[val] == '{' {
+				switch string(name) {
+				case "context":
+					r.Context = data[val:end]
+				case "enrichment":
+					r.Enrichment = data[val:end]
+				}
+			}
+			if string(name) == "event" {
+				r.innerStart = -1
+			}
+		}
+		r.top.Member(name, data[val:end], f)
+		r.Flags |= f
+	}
+	if jsonbytes.SkipSpace(data, obj.End()) != len(data) {
+		e := *errRecordSpace
+		e.Offset = obj.End()
+		return &e
+	}
+	switch {
+	case r.format.Last == Other:
+		return ErrFormatType
+	case !r.format.Seen && (r.top.SpecVersion.Last == String || r.top.SpecVersion.Last == Other):
+		// A specversion that is not a string still makes a CloudEvent, whose envelope is then bad.
+		if r.innerStart >= 0 {
+			// The bare event's "event" extension is counted from the record, the event.
+			if _, _, err := jsonbytes.SkipValue(data, r.innerStart, 1); err != nil {
+				return err
+			}
+		}
+		r.Kind, r.Event, r.Raw = InputBare, &r.top, data
+		r.Context, r.Enrichment = nil, nil
+		return nil
+	case !r.format.Seen:
+		return ErrNeither
+	}
+	switch string(r.format.Value(&r.fbuf)) {
+	case FormatIngest:
+		r.Kind = InputIngest
+		if r.Context == nil {
+			return ErrNoContext
+		}
+		r.Enrichment = nil
+	case FormatEnriched:
+		r.Kind = InputEnriched
+		if r.Enrichment == nil {
+			return ErrNoEnrichment
+		}
+		r.Context = nil
+	default:
+		return ErrFormat
+	}
+	if r.innerStart < 0 {
+		return ErrNoEvent
+	}
+	r.Event, r.Raw = &r.inner, data[r.innerStart:r.innerEnd]
+	return nil
+}
+
 // Envelope is a decoded stage record: whichever of the accepted shapes it was, Event is the
 // CloudEvent's bytes and the other fields are what the earlier stages added.
 type Envelope struct {
@@ -134,8 +283,10 @@ type Envelope struct {
 	Enrichment *Enrichment
 }
 
-// DecodeRecord tells which shape raw is and unpacks it. It accepts an IngestRecord, an
-// EnrichedRecord, or a bare CloudEvent (an object with a "specversion" member).
+// DecodeRecord tells which shape raw is and unpacks it with encoding/json. It accepts an
+// IngestRecord, an EnrichedRecord, or a bare CloudEvent (an object with a "specversion" member).
+// The stages read records with [Record], in one pass and without decoding; DecodeRecord is the
+// plain reading that tools, and the tests of the stages' readers, compare with.
 func DecodeRecord(raw []byte) (*Envelope, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {

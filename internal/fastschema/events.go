@@ -11,8 +11,8 @@ import (
 type Verdict uint8
 
 const (
-	// Invalid means jsonschema/v5 rejects the event (or encoding/json cannot decode it); the caller
-	// asks v5 for the reasons.
+	// Invalid means jsonschema/v5 rejects the event (or encoding/json cannot decode it), or
+	// [event.CheckEnvelope] does; the caller asks v5, and the envelope check, for the reasons.
 	Invalid Verdict = iota
 	// Valid means jsonschema/v5 accepts the event.
 	Valid
@@ -70,25 +70,16 @@ func (e *Events) Add(typ string, version int, s *Schema) {
 	e.byType[typ][version] = s
 }
 
-// Attribute slots of envelopeScan.
-const (
-	attrID = iota
-	attrType
-	attrSource
-	attrSubject
-	attrDataSchema
-	numAttrs
-)
-
 // envelopeScan records, during the scan of the envelope, what the data schema's selection and the
-// caller need: the string attributes and where the value of data starts. Later members of the same
-// name replace earlier ones, as in encoding/json.
+// caller need: the event's [event.View] and where the value of data starts. The selection reads
+// the view as a decoded map does (the last member of a name wins), as jsonschema/v5 does.
 type envelopeScan struct {
-	attr   [numAttrs][]byte // a view of the text, or of buf when the string needed decoding
-	buf    [numAttrs][]byte
-	isStr  [numAttrs]bool
-	data   int // start of data's value; -1 when absent
-	events *Events
+	view    event.View
+	typeBuf []byte    // the type, when it needed decoding
+	dsBuf   []byte    // the dataschema, when it needed decoding
+	bufs    [5][]byte // the attributes Validate returns, when they needed decoding
+	data    int       // start of data's value; -1 when absent
+	events  *Events
 	// spec is the outcome of validating data while the envelope is scanned, against the schema
 	// that the attributes seen so far select; it stands if the final selection is the same.
 	spec struct {
@@ -99,11 +90,19 @@ type envelopeScan struct {
 	}
 }
 
-func (env *envelopeScan) reset() {
-	for k := range env.attr {
-		env.attr[k] = nil
-		env.isStr[k] = false
+// selected returns the data schema that the type and dataschema seen so far select, and whether
+// a schema is registered for the type at all.
+func (env *envelopeScan) selected() (byVersion map[int]*Schema, version int, found bool) {
+	typ := env.view.Type.MapValue(&env.typeBuf)
+	if typ == nil {
+		return nil, 0, false
 	}
+	byVersion, found = env.events.byType[string(typ)]
+	return byVersion, event.MajorVersion(env.view.DataSchema.MapValue(&env.dsBuf)), found
+}
+
+func (env *envelopeScan) reset() {
+	env.view = event.View{}
 	env.data = -1
 	env.spec.schema = nil
 }
@@ -112,10 +111,11 @@ func (env *envelopeScan) reset() {
 // select, and decides the envelope's type check of data by its first byte. handled is false when
 // no schema is selected yet; the caller then scans data as usual.
 func (env *envelopeScan) speculate(st *state, envData *node, vstart int) (end int, ok, handled bool) {
-	if !env.isStr[attrType] || vstart >= len(st.raw) {
+	if vstart >= len(st.raw) {
 		return 0, false, false
 	}
-	s := env.events.byType[string(env.attr[attrType])][event.MajorVersion(view(env.attr[attrDataSchema]))]
+	byVersion, version, _ := env.selected()
+	s := byVersion[version]
 	if s == nil {
 		return 0, false, false
 	}
@@ -142,62 +142,55 @@ func (env *envelopeScan) speculate(st *state, envData *node, vstart int) (end in
 }
 
 func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
-	var k int
-	switch string(key) {
-	case "id":
-		k = attrID
-	case "type":
-		k = attrType
-	case "source":
-		k = attrSource
-	case "subject":
-		k = attrSubject
-	case "dataschema":
-		k = attrDataSchema
-	case "data":
-		env.data = vstart
-		return
-	default:
-		return
-	}
 	raw := st.raw
-	env.attr[k] = nil
-	env.isStr[k] = raw[vstart] == '"'
-	if env.isStr[k] {
-		if _, plain := scanString(raw, vstart); plain {
-			env.attr[k] = raw[vstart+1 : vend-1]
-		} else {
-			env.buf[k] = jsonbytes.AppendUnescaped(env.buf[k][:0], raw[vstart+1:vend-1])
-			env.attr[k] = env.buf[k]
-		}
+	if string(key) == "data" {
+		env.data = vstart
+		env.view.Data = raw[vstart:vend]
+		return
 	}
+	a := env.view.Attr(key)
+	if a == nil {
+		return
+	}
+	var f jsonbytes.Flags
+	if raw[vstart] == '"' {
+		_, f, _ = jsonbytes.ScanString(raw, vstart) // scanned already: no error
+	}
+	a.Set(raw[vstart:vend], f)
 }
 
-// Validate decides whether one event, as JSON text, is valid. When attrs is not nil, it receives
-// the event's string attributes (one allocation holds them all); otherwise Validate does not
-// allocate on valid events once warm.
+// Validate decides whether one event, as JSON text, is valid: the schemas accept it and so does
+// [event.CheckEnvelope], the envelope rules every stage applies. When attrs is not nil, it
+// receives the event's string attributes (one allocation holds them all); otherwise Validate does
+// not allocate on valid events once warm.
 func (e *Events) Validate(raw []byte, attrs *event.Attrs) Verdict {
 	st := getState(raw)
 	defer putState(st)
 	env := &st.env
 	env.reset()
 	env.events = e
-	v := e.validate(st)
+	verdict := e.validate(st)
+	if verdict == Valid && event.CheckEnvelope(&env.view) != nil {
+		verdict = Invalid
+	}
 	if attrs != nil {
+		v := &env.view
+		var vals [5][]byte
 		total := 0
-		for k := range env.attr {
-			total += len(env.attr[k])
+		for k, a := range [...]*event.Str{&v.ID, &v.Type, &v.Source, &v.Subject, &v.DataSchema} {
+			vals[k] = a.MapValue(&env.bufs[k])
+			total += len(vals[k])
 		}
 		all := make([]byte, 0, total)
-		var out [numAttrs]string
-		for k := range env.attr {
+		var out [5]string
+		for k := range vals {
 			off := len(all)
-			all = append(all, env.attr[k]...)
+			all = append(all, vals[k]...)
 			out[k] = view(all[off:])
 		}
-		*attrs = event.Attrs{ID: out[attrID], Type: out[attrType], Source: out[attrSource], Subject: out[attrSubject], DataSchema: out[attrDataSchema]}
+		*attrs = event.Attrs{ID: out[0], Type: out[1], Source: out[2], Subject: out[3], DataSchema: out[4]}
 	}
-	return v
+	return verdict
 }
 
 func (e *Events) validate(st *state) Verdict {
@@ -219,12 +212,10 @@ func (e *Events) validate(st *state) Verdict {
 	if !ok || st.bad || st.panicked || jsonbytes.SkipSpace(raw, end) != len(raw) {
 		return Invalid
 	}
-	typ := env.attr[attrType]
-	byVersion, found := e.byType[string(typ)]
+	byVersion, version, found := env.selected()
 	if !found {
 		return Invalid
 	}
-	version := event.MajorVersion(view(env.attr[attrDataSchema]))
 	data, found := byVersion[version]
 	if !found {
 		return Invalid

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 
+	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -62,10 +62,9 @@ func isDateTime(s string) bool {
 	return isDate(s[:10]) && isTime(s[11:])
 }
 
-func isDate(s string) bool {
-	_, err := time.Parse(time.DateOnly, s)
-	return err == nil
-}
+// isDate is v5's date check, time.Parse(time.DateOnly, s) == nil, without the time package's
+// general parser, which cost 7% of validating an event with a time attribute.
+func isDate(s string) bool { return event.ValidDate(s) }
 
 // inRange parses s as strconv.Atoi does (a sign is allowed, as in v5) and checks its bounds.
 func inRange(s string, lo, hi int) (int, bool) {

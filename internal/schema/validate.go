@@ -12,6 +12,7 @@ import (
 
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/fastschema"
+	"github.com/firelane/firelane/internal/jsonbytes"
 )
 
 // Result is the outcome of validating one event.
@@ -28,7 +29,9 @@ type Result struct {
 //
 // With the fast validator, a valid event costs one pass over its text and no decoding; an event the
 // fast path rejects, or one whose data schema it declined, goes through encoding/json and
-// jsonschema/v5, so the reasons of a rejection are always v5's.
+// jsonschema/v5, so the reasons of a rejection are always v5's. An event the schemas accept must
+// also pass [event.CheckEnvelope], the envelope check that enrich and transform apply (the fast
+// path applies it too): one definition of a valid event serves every stage.
 func (r *Registry) ValidateJSON(raw []byte, max int) Result {
 	if r.fast != nil {
 		var a event.Attrs
@@ -36,7 +39,29 @@ func (r *Registry) ValidateJSON(raw []byte, max int) Result {
 			return Result{Entry: r.entries[Key{a.Type, event.MajorVersion(a.DataSchema)}], Attrs: a}
 		}
 	}
-	return r.validateJSONv5(raw, max)
+	res := r.validateJSONv5(raw, max)
+	if res.Valid() {
+		var v event.View
+		if _, err := event.ParseView(raw, jsonbytes.SkipSpace(raw, 0), 0, &v, new([]byte)); err != nil {
+			return Result{Reasons: []event.Reason{{Message: "event is not valid JSON: " + err.Error()}}, Attrs: res.Attrs}
+		}
+		res = checkEnvelope(&v, res)
+	}
+	return res
+}
+
+// checkEnvelope turns what [event.CheckEnvelope] finds wrong with an event that the schemas accept
+// into its rejection, with the keyword "envelope".
+func checkEnvelope(v *event.View, res Result) Result {
+	errs := event.CheckEnvelope(v)
+	if errs == nil {
+		return res
+	}
+	reasons := make([]event.Reason, len(errs))
+	for i, e := range errs {
+		reasons[i] = event.Reason{Location: "/" + e.Attribute, Keyword: "envelope", Message: e.Error()}
+	}
+	return Result{Reasons: reasons, Attrs: res.Attrs}
 }
 
 func (r *Registry) validateJSONv5(raw []byte, max int) (res Result) {

@@ -124,8 +124,12 @@ func reference(data []byte, arrival time.Time) (map[string]any, map[string]strin
 	if err != nil {
 		return nil, nil, err
 	}
-	if errs := event.CheckEnvelope(ce); len(errs) > 0 {
-		return nil, nil, errs[0]
+	var v event.View
+	if _, err := event.ParseView(env.Event, 0, 0, &v, new([]byte)); err != nil {
+		return nil, nil, err
+	}
+	if errs := event.CheckEnvelope(&v); errs != nil {
+		return nil, nil, errs
 	}
 	received := arrival
 	if env.Enrichment != nil && env.Enrichment.ReceivedAt != "" {

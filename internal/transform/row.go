@@ -74,37 +74,16 @@ func skipValue(s []byte, i, depth int) (end int, high bool, err error) {
 	return end, f&jsonbytes.NonASCII != 0, err
 }
 
-// cloudEvent holds the attributes of one CloudEvent as slices of the record that carries it.
-type cloudEvent struct {
-	specVersion, id, source, typ, time, subject, dataSchema, dataBase64 jsonString
-
-	data []byte // the data member's raw value; nil when the event has none
-	high bool   // some string of the event holds non-ASCII bytes
-}
-
 // member is one member of an object: its key token's body and its raw value.
 type member struct {
 	key []byte
 	val []byte
 }
 
-// record holds what one pass over a delivery-stream record finds: the attributes of a bare
-// CloudEvent at the top level, and the members of a firelane stage record.
-type record struct {
-	top        cloudEvent
-	format     jsonString
-	event      cloudEvent
-	eventSet   bool  // the top level has an "event" object
-	eventErr   error // why the "event" object is not a CloudEvent
-	context    []byte
-	enrichment []byte
-	high       bool
-}
-
 // converter turns delivery-stream records into lake rows. It keeps its buffers between records so
 // that a row costs no allocation; it is not safe for concurrent use.
 type converter struct {
-	rec     record
+	rec     event.Record
 	scratch []byte
 	keyBuf  []byte
 	members []member
@@ -135,69 +114,29 @@ func reservedColumn(k []byte) bool {
 // approximate arrival time of the record. typ is the event's type (valid until the next call).
 func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, keys Keys, typ []byte, err error) {
 	r := &c.rec
-	*r = record{}
-	i := jsonbytes.SkipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return dst, keys, nil, failf("record is not a JSON object")
-	}
-	end, err := c.parseTop(data, i)
-	if err != nil {
+	if err := r.Parse(data); err != nil {
 		return dst, keys, nil, err
 	}
-	if jsonbytes.SkipSpace(data, end) != len(data) {
-		return dst, keys, nil, &jsonbytes.SyntaxError{Offset: end, Msg: "data after the top-level value"}
-	}
-
-	ce := &r.top
+	ce := r.Event
 	received, haveReceived := time.Time{}, false
 	c.members = c.members[:0]
-	switch {
-	case !r.format.set && r.top.specVersion.set:
-		// A bare CloudEvent from a direct API Gateway integration: the arrival time is its receive time.
-	case !r.format.set:
-		return dst, keys, nil, failf("record is neither a firelane record nor a CloudEvent")
-	default:
-		format := c.text(r.format)
-		if string(format) != event.FormatIngest && string(format) != event.FormatEnriched {
-			return dst, keys, nil, failf("unknown firelane record format")
-		}
-		if !r.eventSet {
-			return dst, keys, nil, failf("firelane record has no event object")
-		}
-		if r.eventErr != nil {
-			return dst, keys, nil, r.eventErr
-		}
-		ce = &r.event
-		if string(format) == event.FormatIngest {
-			if r.context == nil {
-				return dst, keys, nil, failf("ingest record has no context")
-			}
-			received, haveReceived = c.collect(r.context, received, haveReceived)
-		} else {
-			if r.enrichment == nil {
-				return dst, keys, nil, failf("enriched record has no enrichment")
-			}
-			received, haveReceived = c.collectEnrichment(r.enrichment)
-		}
+	switch r.Kind {
+	case event.InputIngest:
+		received, haveReceived = c.collect(r.Context, received, haveReceived)
+	case event.InputEnriched:
+		received, haveReceived = c.collectEnrichment(r.Enrichment)
 	}
-	if msg := checkEnvelope(c, ce); msg != "" {
-		return dst, keys, nil, failf("invalid CloudEvent: " + msg)
+	if errs := event.CheckEnvelope(ce); errs != nil {
+		return dst, keys, nil, failf(errs.Error())
 	}
-	eventTime, hasTime := time.Time{}, false
-	if ce.time.set && len(ce.time.raw) > 0 {
-		t, ok := parseTime(c.text(ce.time))
-		if !ok {
-			return dst, keys, nil, failf("invalid CloudEvent: time: not an RFC 3339 timestamp")
-		}
-		eventTime, hasTime = t, true
-	}
+	eventTime, hasTime := ce.EventTime()
 	if !haveReceived {
 		received = arrival
 	}
 	received = received.UTC()
 	version := 1
-	if ce.dataSchema.set {
-		version = event.MajorVersion(c.text(ce.dataSchema))
+	if ce.DataSchema.Seen {
+		version = event.MajorVersion(c.attr(&ce.DataSchema))
 	}
 	if !hasTime {
 		eventTime = received
@@ -205,9 +144,9 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 
 	start := len(dst)
 	dst = append(dst, `{"event_id":"`...)
-	dst = append(dst, ce.id.raw...)
+	dst = append(dst, ce.ID.Body...)
 	dst = append(dst, `","event_type":"`...)
-	dst = append(dst, ce.typ.raw...)
+	dst = append(dst, ce.Type.Body...)
 	dst = append(dst, `","event_version":`...)
 	dst = strconv.AppendInt(dst, int64(version), 10)
 	dst = append(dst, `,"event_time":"`...)
@@ -215,16 +154,16 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 	dst = append(dst, `","received_at":"`...)
 	dst = c.receivedHour.appendTime(dst, received)
 	dst = append(dst, `","source":"`...)
-	dst = append(dst, ce.source.raw...)
+	dst = append(dst, ce.Source.Body...)
 	dst = append(dst, '"')
-	if ce.subject.set {
+	if ce.Subject.Seen {
 		dst = append(dst, `,"subject":"`...)
-		dst = append(dst, ce.subject.raw...)
+		dst = append(dst, ce.Subject.Body...)
 		dst = append(dst, '"')
 	}
-	if ce.dataBase64.set {
+	if ce.DataBase64.Seen {
 		dst = append(dst, `,"data_base64":"`...)
-		dst = append(dst, ce.dataBase64.raw...)
+		dst = append(dst, ce.DataBase64.Body...)
 		dst = append(dst, '"')
 	}
 	for _, m := range c.members {
@@ -234,21 +173,21 @@ func (c *converter) appendRow(dst, data []byte, arrival time.Time) (out []byte, 
 		dst = c.appendValue(dst, m.key, m.val)
 	}
 	dst = append(dst, `,"data":`...)
-	if ce.data != nil {
-		dst = c.appendValue(dst, []byte("data"), ce.data)
+	if ce.Data != nil {
+		dst = c.appendValue(dst, []byte("data"), ce.Data)
 	} else {
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, '}', '\n')
-	if (r.high || ce.high) && !utf8.Valid(dst[start:]) {
+	if r.Flags&jsonbytes.NonASCII != 0 && !utf8.Valid(dst[start:]) {
 		// Invalid UTF-8 can only sit inside strings (the scanner allows no other non-ASCII byte), so
 		// replacing each invalid byte with U+FFFD keeps the row valid JSON and readable by Athena,
 		// and gives the strings that encoding/json would decode.
-		fixed := fixUTF8(nil, dst[start:])
+		fixed := jsonbytes.AppendValidUTF8(nil, dst[start:])
 		dst = append(dst[:start], fixed...)
 	}
 
-	typ = c.text(ce.typ)
+	typ = c.attr(&ce.Type)
 	keys = Keys{EventType: c.safeType(typ), EventVersion: version, Received: received}
 	return dst, keys, typ, nil
 }
@@ -283,20 +222,6 @@ func (c *converter) appendValue(dst, key, val []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// fixUTF8 appends b to dst with every byte that is not part of valid UTF-8 replaced by U+FFFD.
-func fixUTF8(dst, b []byte) []byte {
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, "\uFFFD"...)
-		} else {
-			dst = append(dst, b[:n]...)
-		}
-		b = b[n:]
-	}
-	return dst
-}
-
 // text returns the value of a string token: its raw body when it holds no escapes, else the body
 // unescaped into a scratch buffer that the next call reuses.
 func (c *converter) text(s jsonString) []byte {
@@ -305,6 +230,11 @@ func (c *converter) text(s jsonString) []byte {
 	}
 	c.scratch = jsonbytes.AppendUnescaped(c.scratch[:0], s.raw)
 	return c.scratch
+}
+
+// attr is text for an attribute of the event's view.
+func (c *converter) attr(s *event.Str) []byte {
+	return c.text(jsonString{raw: s.Body, esc: s.Flags&jsonbytes.Escaped != 0})
 }
 
 func (c *converter) safeType(typ []byte) string {
@@ -319,138 +249,6 @@ func (c *converter) safeType(typ []byte) string {
 		c.safe[string(typ)] = v
 	}
 	return v
-}
-
-// checkEnvelope applies [event.CheckEnvelope]'s rules (except time, which the caller parses) and
-// returns every violation, or "" when there is none.
-func checkEnvelope(c *converter, ce *cloudEvent) string {
-	var msg string
-	add := func(s string) {
-		if msg != "" {
-			msg += "; "
-		}
-		msg += s
-	}
-	switch {
-	case !ce.specVersion.set:
-		add("specversion: required attribute is missing")
-	case string(c.text(ce.specVersion)) != event.SpecVersion:
-		add("specversion: must be \"1.0\"")
-	}
-	if len(ce.id.raw) == 0 {
-		add("id: required attribute is missing or empty")
-	}
-	if len(ce.source.raw) == 0 {
-		add("source: required attribute is missing or empty")
-	}
-	if len(ce.typ.raw) == 0 {
-		add("type: required attribute is missing or empty")
-	}
-	return msg
-}
-
-// parseTop scans the top-level object of a record in one pass.
-func (c *converter) parseTop(s []byte, i int) (int, error) {
-	r := &c.rec
-	it := newObjectIter(s, i, 0)
-	for {
-		key, _, more, err := it.next(c)
-		if err != nil || !more {
-			return it.i, err
-		}
-		var end int
-		switch string(key) {
-		case "firelane":
-			end, err = stringMember(&r.format, "firelane", s, it.i)
-		case "event":
-			if s[it.i] == '{' {
-				r.eventSet = true
-				r.event = cloudEvent{}
-				if end, err = parseEvent(s, it.i, it.depth, c, &r.event); err == nil {
-					break
-				}
-				// A bare CloudEvent may carry an extension named "event"; only a firelane
-				// record's event must be a CloudEvent.
-				r.eventErr = err
-			}
-			var high bool
-			end, high, err = skipValue(s, it.i, it.depth)
-			r.high = r.high || high
-		case "context", "enrichment":
-			var high bool
-			end, high, err = skipValue(s, it.i, it.depth)
-			r.high = r.high || high
-			if err == nil && s[it.i] == '{' {
-				if key[0] == 'c' {
-					r.context = s[it.i:end]
-				} else {
-					r.enrichment = s[it.i:end]
-				}
-			}
-		default:
-			end, err = r.top.member(key, s, it.i, it.depth)
-		}
-		if err != nil {
-			return 0, err
-		}
-		it.i = end
-	}
-}
-
-func parseEvent(s []byte, i, depth int, c *converter, ce *cloudEvent) (int, error) {
-	it := newObjectIter(s, i, depth)
-	for {
-		key, _, more, err := it.next(c)
-		if err != nil || !more {
-			return it.i, err
-		}
-		if it.i, err = ce.member(key, s, it.i, it.depth); err != nil {
-			return 0, err
-		}
-	}
-}
-
-// member scans one member of a CloudEvent.
-func (ce *cloudEvent) member(key []byte, s []byte, i, depth int) (int, error) {
-	var dst *jsonString
-	switch string(key) {
-	case "specversion":
-		dst = &ce.specVersion
-	case "id":
-		dst = &ce.id
-	case "source":
-		dst = &ce.source
-	case "type":
-		dst = &ce.typ
-	case "time":
-		dst = &ce.time
-	case "subject":
-		dst = &ce.subject
-	case "dataschema":
-		dst = &ce.dataSchema
-	case "data_base64":
-		dst = &ce.dataBase64
-	case "data":
-		end, high, err := skipValue(s, i, depth)
-		if err == nil {
-			ce.data = s[i:end]
-			ce.high = ce.high || high
-		}
-		return end, err
-	default:
-		end, high, err := skipValue(s, i, depth)
-		ce.high = ce.high || high
-		return end, err
-	}
-	if s[i] == '"' {
-		end, str, high, err := scanString(s, i)
-		if err == nil {
-			*dst = str
-			ce.high = ce.high || high
-		}
-		return end, err
-	}
-	return stringMember(dst, string(key), s, i)
 }
 
 // stringMember scans a member that must be a string or null. Like encoding/json, null leaves the
@@ -531,7 +329,7 @@ func (c *converter) collectEnrichment(obj []byte) (received time.Time, ok bool) 
 		case "received_at":
 			if obj[it.i] == '"' {
 				_, str, _, _ := scanString(obj, it.i)
-				received, ok = parseTime(c.text(str))
+				received, ok = event.ParseTime(c.text(str))
 			}
 		default:
 			c.addMember(key, esc, obj[it.i:end])
@@ -560,7 +358,7 @@ func (c *converter) collect(obj []byte, received time.Time, ok bool) (time.Time,
 		if string(key) == "received_at" {
 			if !ok && obj[it.i] == '"' {
 				_, str, _, _ := scanString(obj, it.i)
-				received, ok = parseTime(c.text(str))
+				received, ok = event.ParseTime(c.text(str))
 			}
 		} else {
 			c.addMember(key, esc, obj[it.i:end])
