@@ -30,35 +30,11 @@ type CloudEvent struct {
 // Version is the major version of the event's data schema; see [MajorVersion].
 func (e *CloudEvent) Version() int { return MajorVersion(e.DataSchema) }
 
-// MajorVersion returns the major version that a dataschema value names: the digits that end it
-// after "/v" ("com.example.web.page_view/v2" is 2). Any other value, the empty one included, selects
-// version 1, so that events that carry no dataschema select the first version of their type. It
-// takes the value as a string or as bytes, so that byte-level scanners need no copy.
-func MajorVersion[T ~string | ~[]byte](dataschema T) int {
-	i := lastV(dataschema)
-	if i < 0 || i+2 == len(dataschema) || len(dataschema)-i > 11 {
-		return 1
-	}
-	n := 0
-	for k := i + 2; k < len(dataschema); k++ {
-		c := dataschema[k]
-		if c < '0' || c > '9' {
-			return 1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-// lastV returns the index of the last "/v" in s, or -1.
-func lastV[T ~string | ~[]byte](s T) int {
-	for i := len(s) - 2; i >= 0; i-- {
-		if s[i] == '/' && s[i+1] == 'v' {
-			return i
-		}
-	}
-	return -1
-}
+// MajorVersion returns the major version that a dataschema value names, by the rules of
+// [DataSchemaVersion] (an absolute URI, a schema's $id ending .vN.json or /vN.json, or the relative
+// form): every stage selects a schema with it. It takes the value as a string or as bytes, so that
+// byte-level scanners need no copy.
+func MajorVersion[T ~string | ~[]byte](dataschema T) int { return DataSchemaVersion(dataschema) }
 
 // Attrs are the string attributes of an event that the edge keeps after validating it, as
 // encoding/json decodes them; an attribute that is absent or not a string is empty.

@@ -1,7 +1,5 @@
 package event
 
-import "strings"
-
 // DataSchemaVersion returns the major version that a dataschema value selects. CloudEvents 1.0
 // defines dataschema as an absolute URI
 // (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md#dataschema); firelane
@@ -16,16 +14,16 @@ import "strings"
 // last "/v" or ".v" that end the value. Any other value, the empty one included, selects version
 // 1, so that an event without a dataschema selects the first version of its type. It does not
 // allocate: the validators call it for every event.
-func DataSchemaVersion(dataschema string) int {
+func DataSchemaVersion[T ~string | ~[]byte](dataschema T) int {
 	s := dataschema
-	if i := strings.IndexByte(s, '#'); i >= 0 {
+	if i := indexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}
-	if i := strings.IndexByte(s, '?'); i >= 0 {
+	if i := indexByte(s, '?'); i >= 0 {
 		s = s[:i]
 	}
-	if len(s) > len(".json") && s[len(s)-len(".json"):] == ".json" {
-		s = s[:len(s)-len(".json")]
+	if n := len(s); n > 5 && s[n-5] == '.' && s[n-4] == 'j' && s[n-3] == 's' && s[n-2] == 'o' && s[n-1] == 'n' {
+		s = s[:n-5]
 	}
 	// s ends with 1 to 9 digits after "v", itself after "/" or ".".
 	end := len(s)
@@ -37,8 +35,17 @@ func DataSchemaVersion(dataschema string) int {
 		return 1
 	}
 	n := 0
-	for _, c := range []byte(s[start:end]) {
-		n = n*10 + int(c-'0')
+	for k := start; k < end; k++ {
+		n = n*10 + int(s[k]-'0')
 	}
 	return n
+}
+
+func indexByte[T ~string | ~[]byte](s T, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }

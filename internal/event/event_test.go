@@ -15,7 +15,7 @@ func TestMajorVersion(t *testing.T) {
 		{"v2", "com.acme.web.page_view/v2", 2},
 		{"url", "https://schemas.acme.test/com.acme.x/v12", 12},
 		{"last /v wins", "a/v3/b/v4", 4},
-		{"json suffix is no version", "com.acme.x/v2.json", 1},
+		{"a schema $id selects its version", "com.acme.x/v2.json", 2},
 		{"minor is no version", "com.acme.x/v2.1", 1},
 		{"letters", "com.acme.x/vx", 1},
 		{"bare v", "com.acme.x/v", 1},

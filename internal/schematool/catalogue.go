@@ -26,6 +26,7 @@ func Catalogue(files []*File) []byte {
 	b.WriteString("`" + IDPrefix + "TYPE/vN` (what every sample and scaffold here uses). The forms accepted:\n\n")
 	b.WriteString("| `dataschema` | selects |\n| --- | --- |\n")
 	b.WriteString("| `" + IDPrefix + "com.acme.web.page_view/v2`, or any absolute URI ending `/vN` | version N |\n")
+	b.WriteString("| a schema's `$id` such as `" + IDPrefix + "com.acme.web.page_view/v2.json`, or a file name `….page_view.v2.json` (a query or fragment is ignored) | version N |\n")
 	b.WriteString("| `com.acme.web.page_view/v2`, relative (older clients; the CloudEvents SDKs refuse to send it) | version N |\n")
 	b.WriteString("| absent, or any other value | version 1 |\n\n")
 	b.WriteString("How to add or change a type: [schemas.md](schemas.md).\n\n")
