@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,51 @@ func TestHugeExponentsAreExplainedQuickly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzProxied checks the stand-in rule on any number text encoding/json accepts: a number left as
+// it is has a magnitude within 10^±MaxExactExponent (or is written without an exponent); a stand-in
+// keeps the sign, and stands only for a number out of that range (or for zero).
+func FuzzProxied(f *testing.F) {
+	for _, s := range []string{"1", "1e400", "10e400", "-1e999999", "0.1e-400", "0e5", "123.456e-7", "9e-401"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var n json.Number
+		if json.Unmarshal([]byte(s), &n) != nil || !strings.ContainsAny(string(n), "eE") || len(s) > 64 {
+			return
+		}
+		got, replaced := proxied(n)
+		v, _, err := big.ParseFloat(string(n), 10, 64, big.ToNearestEven)
+		if err != nil || v.IsInf() {
+			if !replaced {
+				t.Fatalf("%s is beyond big.Float's exponent range, yet left for v5", n)
+			}
+			return
+		}
+		if !replaced {
+			if got != n {
+				t.Fatalf("%s: left as %s", n, got)
+			}
+			if v.Sign() != 0 {
+				e := v.MantExp(nil)
+				if e > 4*MaxExactExponent || e < -4*MaxExactExponent { // 2^e; |log10| ≤ 400 ⇒ |e| ≤ 1330
+					t.Fatalf("%s kept though its binary exponent is %d", n, e)
+				}
+			}
+			return
+		}
+		if got == "0" {
+			if v.Sign() != 0 {
+				t.Fatalf("%s stood in for by 0", n)
+			}
+			return
+		}
+		if (got[0] == '-') != (v.Sign() < 0) {
+			t.Fatalf("%s stood in for by %s: the sign changed", n, got)
+		}
+		if e := v.MantExp(nil); e > -1300 && e < 1300 {
+			t.Fatalf("%s (binary exponent %d) stood in for by %s though it is within range", n, e, got)
+		}
+	})
 }
