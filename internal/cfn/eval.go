@@ -359,3 +359,26 @@ func (e *Evaluator) Deployed() (map[string]map[string]any, error) {
 	}
 	return out, nil
 }
+
+// NameProperties are the properties that set a resource's physical name, in the order they are
+// tried: the name a deployed stack gives the resource when its template sets one.
+var NameProperties = []string{"Name", "DeliveryStreamName", "QueueName", "FunctionName", "BucketName", "LogGroupName", "StreamName", "UsagePlanName", "UserPoolName"}
+
+// PhysicalName returns the name resource id's first name property resolves to, else its logical
+// ID; ok is false when the template has no such resource.
+func (e *Evaluator) PhysicalName(id string) (name string, ok bool) {
+	r, ok := e.T.Resource(id)
+	if !ok {
+		return "", false
+	}
+	for _, p := range NameProperties {
+		if v := Path(r, "Properties", p); v != nil {
+			if s, err := e.Resolve(v); err == nil {
+				if str, ok := s.(string); ok {
+					return str, true
+				}
+			}
+		}
+	}
+	return id, true
+}

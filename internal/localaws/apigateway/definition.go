@@ -86,9 +86,6 @@ type UsagePlan struct {
 	QuotaPeriod string
 }
 
-// nameProperties are the properties that hold a resource's physical name, which Ref returns.
-var nameProperties = []string{"Name", "DeliveryStreamName", "QueueName", "FunctionName", "BucketName", "LogGroupName", "StreamName", "UsagePlanName", "UserPoolName"}
-
 // Load reads the REST API of a template for a stack named stack and the given parameter
 // overrides: the first AWS::Serverless::Api with an OpenAPI DefinitionBody, its stage and
 // throttling, and the usage plan of its stage.
@@ -109,21 +106,11 @@ func Load(tpl cfn.Template, stack string, params map[string]string) (*Definition
 	e := cfn.NewEvaluator(tpl, stack, params)
 	functions := map[string]string{}
 	e.Resource = func(id, attr string) (string, bool) {
-		r, ok := tpl.Resource(id)
+		name, ok := e.PhysicalName(id)
 		if !ok {
 			return "", false
 		}
-		name := id
-		for _, p := range nameProperties {
-			if v := cfn.Path(r, "Properties", p); v != nil {
-				if s, err := e.Resolve(v); err == nil {
-					if str, ok := s.(string); ok {
-						name = str
-						break
-					}
-				}
-			}
-		}
+		r, _ := tpl.Resource(id)
 		if attr == "" {
 			return name, true
 		}

@@ -26,9 +26,6 @@ type Spec struct {
 	Timeout  time.Duration
 }
 
-// nameProperties are the properties that hold a resource's physical name, which Ref returns.
-var nameProperties = []string{"Name", "DeliveryStreamName", "QueueName", "FunctionName", "BucketName", "LogGroupName", "StreamName"}
-
 // FunctionSpec reads the function with logical ID id from the template: its Globals-merged
 // environment, memory and timeout, with intrinsics resolved as CloudFormation would resolve them in
 // a stack named stack with the given parameter overrides. Ref to a resource gives the physical
@@ -42,20 +39,9 @@ func FunctionSpec(tpl cfn.Template, id, stack string, params map[string]string) 
 	}
 	e := cfn.NewEvaluator(tpl, stack, params)
 	e.Resource = func(rid, attr string) (string, bool) {
-		r, ok := tpl.Resource(rid)
+		name, ok := e.PhysicalName(rid)
 		if !ok {
 			return "", false
-		}
-		name := rid
-		for _, p := range nameProperties {
-			if v := cfn.Path(r, "Properties", p); v != nil {
-				if s, err := e.Resolve(v); err == nil {
-					if str, ok := s.(string); ok {
-						name = str
-						break
-					}
-				}
-			}
 		}
 		if attr == "" {
 			return name, true
