@@ -18,7 +18,6 @@ import (
 	"github.com/firelane/firelane/internal/ingest"
 	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/localaws/pipeline"
-	"github.com/firelane/firelane/internal/schema"
 	"github.com/firelane/firelane/internal/schematool"
 )
 
@@ -51,14 +50,7 @@ func runLocal(args []string) error {
 		}
 		inputs = m
 	}
-	cfg, err := schema.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	if *schemas != "" {
-		cfg.Dir = *schemas
-	}
-	reg, err := schema.Open(cfg)
+	reg, err := openRegistry(*schemas)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/firelane/firelane/internal/schema"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name.
@@ -68,4 +70,17 @@ func usage() {
 	}
 	b.WriteString("\nRun `firelane COMMAND -h` for a command's flags.\n")
 	fmt.Fprint(os.Stderr, b.String())
+}
+
+// openRegistry opens the schema registry as the functions do (SCHEMAS_DIR, FIRELANE_VALIDATOR),
+// with a -schemas flag's directory, when given, in place of SCHEMAS_DIR.
+func openRegistry(dir string) (*schema.Registry, error) {
+	cfg, err := schema.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		cfg.Dir = dir
+	}
+	return schema.Open(cfg)
 }

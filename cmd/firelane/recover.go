@@ -17,7 +17,6 @@ import (
 	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/recovery"
-	"github.com/firelane/firelane/internal/schema"
 )
 
 // patchFlags collects -patch TYPE=FILE flags.
@@ -90,14 +89,7 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 		}
 		*b.t = t
 	}
-	cfg, err := schema.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	if *schemas != "" {
-		cfg.Dir = *schemas
-	}
-	reg, err := schema.Open(cfg)
+	reg, err := openRegistry(*schemas)
 	if err != nil {
 		return err
 	}
