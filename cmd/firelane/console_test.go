@@ -89,19 +89,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	api := vars["CONSOLE_API"]
 	page := strings.TrimSuffix(api, "api/")
 
-	valid, err := os.ReadFile(filepath.Join(root, "events", "ingest", "valid-com.acme.web.page_view-v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sample struct{ Body string }
-	if err := json.Unmarshal(valid, &sample); err != nil {
-		t.Fatal(err)
-	}
-	var evs []map[string]any
-	if err := json.Unmarshal([]byte(sample.Body), &evs); err != nil {
-		t.Fatal(err)
-	}
-	good := evs[0]
+	good := samplePageView(t, root)
 	goodID := good["id"].(string)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-browser-1", "source": "/t", "type": good["type"],
 		"data": map[string]any{"url": 42}}

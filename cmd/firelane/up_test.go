@@ -100,19 +100,7 @@ func TestUpConsoleAPI(t *testing.T) {
 			}
 		}
 	}
-	valid, err := os.ReadFile(filepath.Join(root, "events", "ingest", "valid-com.acme.web.page_view-v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sample struct{ Body string }
-	if err := json.Unmarshal(valid, &sample); err != nil {
-		t.Fatal(err)
-	}
-	var evs []map[string]any
-	if err := json.Unmarshal([]byte(sample.Body), &evs); err != nil {
-		t.Fatal(err)
-	}
-	good := evs[0]
+	good := samplePageView(t, root)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-1", "source": "/t", "type": good["type"]}
 	body, _ := json.Marshal([]any{good, bad})
 	start := time.Now().UTC()
@@ -529,4 +517,22 @@ func TestUpAgainstMoto(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("up: %v\n%s", err, tail(logs.String(), 10))
 	}
+}
+
+// samplePageView returns the first event of the valid page-view sample request under events/ingest.
+func samplePageView(t *testing.T, root string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "events", "ingest", "valid-com.acme.web.page_view-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample struct{ Body string }
+	if err := json.Unmarshal(b, &sample); err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(sample.Body), &evs); err != nil || len(evs) == 0 {
+		t.Fatalf("sample request body: %v", err)
+	}
+	return evs[0]
 }
