@@ -39,6 +39,9 @@ type Options struct {
 	Now   func() time.Time
 	// Progress, when set, is called after each object is read with the objects done and in all.
 	Progress func(done, total int)
+	// Discarded is where the event source mapping's S3 on-failure destination keeps the batches it
+	// discarded (objects under [DiscardedPrefix]); nil for Store itself.
+	Discarded Store
 }
 
 // Report says what a run did. Still and Recovered count by reason: the envelope's reason class,
@@ -139,11 +142,26 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 		}
 	}
+	discarded := o.Discarded
+	if discarded == nil {
+		discarded = o.Store
+	}
+	if o.Filter.discardedMatch() {
+		ks, err := discarded.List(ctx, DiscardedPrefix)
+		if err != nil {
+			return rep, err
+		}
+		keys = append(keys, ks...)
+	}
 	lake := newLakeIndex(o.Store)
 	seen := map[string]bool{}
 	var out []pending
 	for i, key := range keys {
-		body, err := o.Store.Get(ctx, key)
+		store, decode := o.Store, decodeObject
+		if discardedKey(key) {
+			store, decode = discarded, decodeDiscarded
+		}
+		body, err := store.Get(ctx, key)
 		if err != nil {
 			return rep, err
 		}
@@ -151,7 +169,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("read object %s: %w", key, err)
 		}
 		rep.Objects++
-		items, errs := decodeObject(key, body)
+		items, errs := decode(key, body)
 		rep.Envelopes += len(items) + len(errs)
 		rep.Unreadable += len(errs)
 		for _, it := range items {
@@ -228,6 +246,9 @@ func decide(it *Item, o Options) (pending, string) {
 	if it.Class() == event.KeywordTruncated {
 		return pending{}, "original cut: take it from where the reason says"
 	}
+	if it.Unreadable != "" {
+		return pending{}, "unreadable " + unreadableClass(it.Unreadable)
+	}
 	ev := bytes.TrimSpace(it.Event)
 	if patch, ok := o.Patches[typeOf(it)]; ok {
 		fixed, err := patch.Apply(ev)
@@ -254,11 +275,17 @@ func decide(it *Item, o Options) (pending, string) {
 		}
 		ev = b.Bytes()
 	}
-	ctx := event.ServerContext{ReceivedAt: event.FormatTime(it.FailedAt)}
+	// Without a server context, the event is received when Kinesis received its record (a
+	// discarded batch's), else when it was set aside.
+	fallback := it.FailedAt
+	if !it.Arrived.IsZero() {
+		fallback = it.Arrived
+	}
+	ctx := event.ServerContext{ReceivedAt: event.FormatTime(fallback)}
 	if it.Context != nil {
 		ctx = *it.Context
 		if _, err := time.Parse(time.RFC3339Nano, ctx.ReceivedAt); err != nil {
-			ctx.ReceivedAt = event.FormatTime(it.FailedAt)
+			ctx.ReceivedAt = event.FormatTime(fallback)
 		}
 	}
 	data, err := json.Marshal(event.IngestRecord{Format: event.FormatIngest, Context: ctx, Event: ev})
@@ -271,6 +298,18 @@ func decide(it *Item, o Options) (pending, string) {
 		EventVersion: event.MajorVersion(a.DataSchema), ReceivedAt: event.FormatTime(received), Object: it.Object,
 	}
 	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(a.Subject, a.Source, a.ID)}, sent: s}, ""
+}
+
+// unreadableClass is the kind of an unreadable original, for the counts by reason: its message
+// up to the first colon, which names the part that could not be read, never a value.
+func unreadableClass(msg string) string {
+	if i := strings.IndexByte(msg, ':'); i >= 0 {
+		msg = msg[:i]
+	}
+	if i := strings.Index(msg, " at sequence number"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
 }
 
 func orDash(s string) string {
