@@ -48,7 +48,8 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	since := fs.String("since", "", "only envelopes that failed at or after this RFC 3339 time")
 	until := fs.String("until", "", "only envelopes that failed before this RFC 3339 time")
 	stages := fs.String("stage", "", "only these stages, comma-separated (ingest, enrich, transform)")
-	kinds := fs.String("kind", "", "only these kinds, comma-separated (rejected, failed)")
+	kinds := fs.String("kind", "", "only these kinds, comma-separated (rejected, failed, discarded: the batches the enrich mapping discarded)")
+	discardedDir := fs.String("discarded", "", "`DIR` of the mapping's S3 on-failure destination, as firelane up writes it beside the lake (default: aws/lambda/ in the lake)")
 	classes := fs.String("class", "", "only these reason classes, comma-separated (schema, envelope, unknown_type, decode, truncated)")
 	types := fs.String("type", "", "only these event types, comma-separated")
 	dry := fs.Bool("dry-run", false, "print what would recover and what would still fail, by reason; send and write nothing")
@@ -56,7 +57,7 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	fs.Var(patches, "patch", "`TYPE=FILE`: apply the JSON Patch (RFC 6902) in FILE to every event of TYPE before validating it (repeatable)")
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: firelane recover -lake DIR [-schemas DIR] [-since T] [-until T] [-stage S] [-kind K] [-class C] [-type T] [-patch TYPE=FILE] [-dry-run]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: firelane recover -lake DIR [-schemas DIR] [-since T] [-until T] [-stage S] [-kind K] [-discarded DIR] [-class C] [-type T] [-patch TYPE=FILE] [-dry-run]\n\n"+
 			"Reads the failed-event envelopes under rejected/ and failed/, validates each event against the\n"+
 			"current schemas (after its type's patch), and sends those that pass through the local chain into\n"+
 			"the same lake, keeping their received_at, request id and event id. A manifest under recovery/\n"+
@@ -101,6 +102,12 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 		return fmt.Errorf("-lake %s: not a directory", *lakeDir)
 	}
 	opts := recovery.Options{Store: recovery.DirStore{Dir: dir}, Registry: reg, Filter: filter, Patches: patches, DryRun: *dry}
+	if *discardedDir != "" {
+		if st, err := os.Stat(*discardedDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("-discarded %s: not a directory", *discardedDir)
+		}
+		opts.Discarded = recovery.DirStore{Dir: *discardedDir}
+	}
 	if !*dry {
 		chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: dir}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 		if err != nil {

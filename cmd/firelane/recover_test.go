@@ -127,7 +127,8 @@ func lakeRows(t *testing.T, dir string) map[string][]map[string]any {
 	return rows
 }
 
-// rejectedAt returns each rejected event's failed_at, by event id.
+// rejectedAt returns the receive time each rejected event's envelope keeps (failed/2's context;
+// failed_at for a failed/1 envelope, which has none), by event id.
 func rejectedAt(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -140,6 +141,9 @@ func rejectedAt(t *testing.T, dir string) map[string]string {
 				t.Fatal(err)
 			}
 			out[env.EventID] = env.FailedAt
+			if env.Context != nil {
+				out[env.EventID] = env.Context.ReceivedAt
+			}
 		}
 	}
 	return out
