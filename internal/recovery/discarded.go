@@ -128,6 +128,10 @@ func (inv *invocationRecord) unwrap() []unwrapped {
 	var dec kpl.Decoder
 	for _, r := range ev.Records {
 		arrived := r.Kinesis.ApproximateArrivalTimestamp.UTC()
+		if len(r.Kinesis.Data) == 0 {
+			out = append(out, unwrapped{arrived: arrived, unreadable: "Kinesis record at sequence number " + event.ClipJSON(r.Kinesis.SequenceNumber, 128) + " has no data"})
+			continue
+		}
 		data := [][]byte{r.Kinesis.Data}
 		if kpl.IsAggregated(r.Kinesis.Data) {
 			recs, err := dec.Decode(r.Kinesis.Data)

@@ -201,3 +201,44 @@ func TestDecodeDiscarded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeDiscarded asserts the contract of reading an on-failure destination's object: no
+// panic, and either items (each with an event or a reason it is unreadable) or one error.
+func FuzzDecodeDiscarded(f *testing.F) {
+	f.Add(invocationRecordOf(`"payload":"{\"Records\":[{\"kinesis\":{\"data\":\"eyJzcGVjdmVyc2lvbiI6IjEuMCJ9\",\"sequenceNumber\":\"1\",\"approximateArrivalTimestamp\":1.5}}]}"`))
+	f.Add(invocationRecordOf(`"payload":{"Records":[{"kinesis":{"data":"84mawg==","sequenceNumber":"1"}}]}`))
+	f.Add(invocationRecordOf(`"payload":null`))
+	f.Add([]byte(`{"requestContext":{},"KinesisBatchInfo":{}}`))
+	f.Add(invocationRecordOf(`"payload":{"Records":[{"kinesis":{"sequenceNumber":"7"}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, errs := decodeDiscarded("aws/lambda/k", body)
+		if (len(items) == 0) == (len(errs) == 0) || len(errs) > 1 {
+			t.Fatalf("got %d items and %d errors, want items or one error", len(items), len(errs))
+		}
+		for _, it := range items {
+			if it.Event == nil && it.Unreadable == "" {
+				t.Fatalf("item %d has neither an event nor a reason it is unreadable", it.Line)
+			}
+			if it.Envelope.Kind != KindDiscarded || it.Class() == "" {
+				t.Fatalf("got kind %q class %q, want discarded and a class", it.Envelope.Kind, it.Class())
+			}
+		}
+	})
+}
+
+func TestUnreadableClass(t *testing.T) {
+	tests := []struct{ name, msg, want string }{
+		{"aggregate", "KPL aggregate at sequence number 4960: truncated: 3 bytes", "KPL aggregate"},
+		{"no data", "Kinesis record at sequence number 7 has no data", "Kinesis record has no data"},
+		{"no payload", "invocation record has no payload (an SQS or SNS destination's record names the batch, it does not hold it)",
+			"invocation record has no payload (an SQS or SNS destination's record names the batch, it does not hold it)"},
+		{"payload", "invocation record's payload is not a Kinesis event: invalid character", "invocation record's payload is not a Kinesis event"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := unreadableClass(tt.msg); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

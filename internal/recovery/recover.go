@@ -307,7 +307,7 @@ func unreadableClass(msg string) string {
 		msg = msg[:i]
 	}
 	if i := strings.Index(msg, " at sequence number"); i >= 0 {
-		msg = msg[:i]
+		msg = msg[:i] + strings.TrimLeft(strings.TrimLeft(msg[i+len(" at sequence number"):], " "), "0123456789")
 	}
 	return msg
 }
