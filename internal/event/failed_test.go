@@ -241,3 +241,27 @@ func FuzzFailedEncode(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeLargestHead builds the largest envelope without its original (attributes, every
+// context field and the reasons at their bounds, in escaped characters) and encodes it at
+// [MinFailedLimit]: it must fit, keep the context whole and cut only the original.
+func TestEncodeLargestHead(t *testing.T) {
+	field := strings.Repeat("\x01", MaxContextField/6) // each byte escapes to \u0001
+	f := Failed{Format: FormatFailed, Kind: KindFailed, Stage: "enrich", FailedAt: "2026-11-25T09:01:02.000Z",
+		EventID: strings.Repeat("\x01", MaxFailedAttr/6), EventType: strings.Repeat("\x01", MaxFailedAttr/6),
+		Context: &ServerContext{ReceivedAt: field, RequestID: field, SourceIP: "2001:db8::1", UserAgent: field, APIKeyID: field, Principal: field, Stage: field},
+		Original: bytes.Repeat([]byte("x"), MinFailedLimit)}
+	for range 1000 {
+		f.Reasons = append(f.Reasons, Reason{Location: hostile(300), Keyword: hostile(100), Message: hostile(600)})
+	}
+	b, kept := f.Encode(MinFailedLimit, "Kinesis sequence number 1")
+	checkEnvelope(t, f, b, kept, MinFailedLimit)
+	var got Failed
+	_ = json.Unmarshal(b, &got)
+	if got.Context == nil || got.Context.UserAgent != field || got.Context.Stage != field {
+		t.Errorf("got context %+v, want every field kept", got.Context)
+	}
+	if kept == 0 || kept == len(f.Original) {
+		t.Errorf("got %d bytes of the original kept, want some and not all", kept)
+	}
+}
