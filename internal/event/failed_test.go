@@ -249,7 +249,7 @@ func TestEncodeLargestHead(t *testing.T) {
 	field := strings.Repeat("\x01", MaxContextField/6) // each byte escapes to \u0001
 	f := Failed{Format: FormatFailed, Kind: KindFailed, Stage: "enrich", FailedAt: "2026-11-25T09:01:02.000Z",
 		EventID: strings.Repeat("\x01", MaxFailedAttr/6), EventType: strings.Repeat("\x01", MaxFailedAttr/6),
-		Context: &ServerContext{ReceivedAt: field, RequestID: field, SourceIP: "2001:db8::1", UserAgent: field, APIKeyID: field, Principal: field, Stage: field},
+		Context:  &ServerContext{ReceivedAt: field, RequestID: field, SourceIP: "2001:db8::1", UserAgent: field, APIKeyID: field, Principal: field, Stage: field},
 		Original: bytes.Repeat([]byte("x"), MinFailedLimit)}
 	for range 1000 {
 		f.Reasons = append(f.Reasons, Reason{Location: hostile(300), Keyword: hostile(100), Message: hostile(600)})
