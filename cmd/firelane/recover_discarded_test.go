@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/google/uuid"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
@@ -113,7 +112,7 @@ func discardedBatch(t *testing.T) (lakeDir, discardedDir string) {
 		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:firelane-enrich",
 		StreamARN:   chain.Stream.ARN(),
 		Shards:      []eventsource.Shard{eventsource.NewMemoryShard(chain.Stream, eventsource.TrimHorizon)},
-		Destination: eventsource.S3Destination{Bucket: localfirehose.DirSink{Dir: discardedDir}, Mapping: uuid.NewString()},
+		Destination: eventsource.S3Destination{Bucket: localfirehose.DirSink{Dir: discardedDir}}, // as firelane up builds it
 		Poll:        5 * time.Millisecond,
 		Backoff:     func(int) time.Duration { return time.Millisecond },
 	}
@@ -135,9 +134,9 @@ func discardedBatch(t *testing.T) (lakeDir, discardedDir string) {
 			t.Fatal(err)
 		}
 	}
-	objs, _ := filepath.Glob(filepath.Join(discardedDir, "aws", "lambda", "*", "shardId-*", "*", "*", "*", "*"))
+	objs, _ := filepath.Glob(filepath.Join(discardedDir, "aws", "lambda", m.UUID(), "shardId-*", "*", "*", "*", "*"))
 	if len(objs) != 1 {
-		t.Fatalf("got on-failure objects %v, want one invocation record", objs)
+		t.Fatalf("got on-failure objects %v, want one invocation record under aws/lambda/%s/", objs, m.UUID())
 	}
 	if rows := rowsOf(t, lakeDir); len(rows) != 0 {
 		t.Fatalf("got %d events in the lake before recovery, want none", len(rows))
