@@ -28,14 +28,17 @@ type Manifest struct {
 }
 
 // SentEvent is one event a run sent: its fingerprint ([event.Fingerprint]), id, type, version,
-// the receive time it was sent with, and the object its envelope was read from.
+// the receive time it was sent with, the object its envelope was read from, and where the stream
+// put it (shard and sequence number, as PutRecords answered).
 type SentEvent struct {
-	Fingerprint  string `json:"fingerprint"`
-	EventID      string `json:"event_id"`
-	EventType    string `json:"event_type"`
-	EventVersion int    `json:"event_version"`
-	ReceivedAt   string `json:"received_at"`
-	Object       string `json:"object"`
+	Fingerprint    string `json:"fingerprint"`
+	EventID        string `json:"event_id"`
+	EventType      string `json:"event_type"`
+	EventVersion   int    `json:"event_version"`
+	ReceivedAt     string `json:"received_at"`
+	Object         string `json:"object"`
+	ShardID        string `json:"shard_id,omitempty"`
+	SequenceNumber string `json:"sequence_number,omitempty"`
 }
 
 // readManifests returns the fingerprints every earlier run sent.

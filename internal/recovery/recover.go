@@ -53,9 +53,23 @@ type Report struct {
 	AlreadyRecovered int            // sent by an earlier run (its manifest names it)
 	InLake           int            // already in the lake (its partition holds its fingerprint)
 	Duplicates       int            // the same event again in this run
-	Unsent           int            // refused by the stream after retries
+	Unsent           int            // refused by the stream after retries: UnsentEvents says which and why
 	Manifest         string         // the manifest's key, when one was written
 	LakeUnread       int            // lake objects of a partition that could not be read as JSON rows
+	// UnsentEvents names every event the stream did not take, with the writer's last error code.
+	// None is in the manifest, so the next run sends them again.
+	UnsentEvents []UnsentEvent
+}
+
+// UnsentEvent is one event the stream refused after the writer's retries: its id, fingerprint,
+// the object and line of its envelope, and the error code (a Kinesis code such as
+// ProvisionedThroughputExceededException, or one of awsbatch's: RecordTooLarge, DeadlineExceeded).
+type UnsentEvent struct {
+	EventID     string
+	Fingerprint string
+	Object      string
+	Line        int
+	ErrorCode   string
 }
 
 // RecoveredTotal is the sum of Recovered.
@@ -90,6 +104,23 @@ func (r Report) Lines() []string {
 	}
 	for _, k := range sortedKeys(r.Still) {
 		out = append(out, fmt.Sprintf("fail     %6d  %s", r.Still[k], k))
+	}
+	unsent := map[string]int{}
+	for _, u := range r.UnsentEvents {
+		unsent[u.ErrorCode]++
+	}
+	for _, k := range sortedKeys(unsent) {
+		out = append(out, fmt.Sprintf("unsent   %6d  %s", unsent[k], k))
+	}
+	return out
+}
+
+// UnsentLines returns one line per event the stream refused: its id, where its envelope is and
+// the error code (never the event, which may hold personal data).
+func (r Report) UnsentLines() []string {
+	out := make([]string, len(r.UnsentEvents))
+	for i, u := range r.UnsentEvents {
+		out[i] = fmt.Sprintf("unsent event %q (fingerprint %s, %s line %d): %s", u.EventID, u.Fingerprint, u.Object, u.Line, u.ErrorCode)
 	}
 	return out
 }
@@ -198,13 +229,28 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		recs[i] = p.record
 	}
 	m := Manifest{Format: FormatManifest, StartedAt: event.FormatTime(started), Objects: keys}
-	for i, res := range o.Writer.Write(ctx, recs) {
+	results := o.Writer.Write(ctx, recs)
+	if len(results) != len(recs) {
+		// A writer that answers for fewer records than it was given leaves the rest unknown:
+		// writing no manifest lets the next run find them in the lake or send them again.
+		return rep, fmt.Errorf("stream writer answered for %d of %d records", len(results), len(recs))
+	}
+	for i, res := range results {
+		p := out[i]
 		if !res.OK {
+			code := res.ErrorCode
+			if code == "" {
+				code = "Unacknowledged"
+			}
 			rep.Unsent++
-			rep.Recovered[out[i].item.Class()]--
+			rep.Recovered[p.item.Class()]--
+			rep.UnsentEvents = append(rep.UnsentEvents, UnsentEvent{
+				EventID: p.sent.EventID, Fingerprint: p.sent.Fingerprint, Object: p.item.Object, Line: p.item.Line, ErrorCode: code,
+			})
 			continue
 		}
-		m.Sent = append(m.Sent, out[i].sent)
+		p.sent.ShardID, p.sent.SequenceNumber = res.ShardID, res.SequenceNumber
+		m.Sent = append(m.Sent, p.sent)
 	}
 	if o.Flush != nil {
 		if err := o.Flush(ctx); err != nil {
