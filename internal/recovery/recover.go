@@ -37,7 +37,8 @@ type Options struct {
 	// chain delivers them to the lake there, so a manifest never names what is not delivered.
 	Flush func(ctx context.Context) error
 	Now   func() time.Time
-	// Progress, when set, is called after each object is read with the objects done and in all.
+	// Progress, when set, is called once the objects to read are listed (done 0), then after each
+	// object is read, with the objects done and in all.
 	Progress func(done, total int)
 }
 
@@ -169,6 +170,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				keys = append(keys, k)
 			}
 		}
+	}
+	if o.Progress != nil {
+		o.Progress(0, len(keys))
 	}
 	lake := newLakeIndex(o.Store)
 	seen := map[string]bool{}
