@@ -11,12 +11,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"golang.org/x/term"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/localaws/pipeline"
 	"github.com/firelane/firelane/internal/recovery"
+	"github.com/firelane/firelane/internal/schema"
 )
 
 // patchFlags collects -patch TYPE=FILE flags.
@@ -41,9 +47,39 @@ func (p patchFlags) Set(v string) error {
 	return nil
 }
 
+// recoverEnv is what a run of recover writes to and talks through: its report, the terminal its
+// progress bar goes to (nil: none), and the HTTP client of its AWS calls (nil: the SDK's).
+type recoverEnv struct {
+	out      io.Writer
+	progress io.Writer
+	http     aws.HTTPClient
+}
+
+// recoverRetry bounds the retries of the records the stream refuses: awsbatch's default, the
+// ingest function's.
+var recoverRetry = awsbatch.DefaultRetry
+
 func runRecover(ctx context.Context, args []string, w io.Writer) error {
+	return recoverWith(ctx, args, recoverEnv{out: w, progress: terminal(os.Stderr)})
+}
+
+// terminal returns f when it is a terminal, else nil: a progress bar is drawn for a person
+// watching, never into a log or a pipe.
+func terminal(f *os.File) io.Writer {
+	if term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
+}
+
+func recoverWith(ctx context.Context, args []string, env recoverEnv) error {
+	w := env.out
 	fs := flag.NewFlagSet("recover", flag.ContinueOnError)
 	lakeDir := fs.String("lake", "", "the local lake to recover from and into (the layout `firelane local -out DIR` writes)")
+	bucket := fs.String("bucket", "", "the lake bucket of a deployed stack (its BucketName output) to read envelopes from and write the manifest to")
+	prefix := fs.String("prefix", "", "where the lake's layout starts in -bucket (default: the bucket's root, as the template writes it)")
+	stream := fs.String("stream", "", "the Kinesis stream (the stack's StreamName output) to send the recovered events to, with -bucket")
+	endpoint := fs.String("endpoint", "", "AWS endpoint for every service (S3 and Kinesis), e.g. a moto_server; default: AWS's")
 	schemas := fs.String("schemas", "", "schema directory to validate against (default: the embedded schemas, or $SCHEMAS_DIR)")
 	since := fs.String("since", "", "only envelopes that failed at or after this RFC 3339 time")
 	until := fs.String("until", "", "only envelopes that failed before this RFC 3339 time")
@@ -56,11 +92,13 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	fs.Var(patches, "patch", "`TYPE=FILE`: apply the JSON Patch (RFC 6902) in FILE to every event of TYPE before validating it (repeatable)")
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: firelane recover -lake DIR [-schemas DIR] [-since T] [-until T] [-stage S] [-kind K] [-class C] [-type T] [-patch TYPE=FILE] [-dry-run]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: firelane recover (-lake DIR | -bucket NAME [-prefix P] -stream NAME [-endpoint URL]) [-schemas DIR]\n"+
+			"                        [-since T] [-until T] [-stage S] [-kind K] [-class C] [-type T] [-patch TYPE=FILE] [-dry-run]\n\n"+
 			"Reads the failed-event envelopes under rejected/ and failed/, validates each event against the\n"+
-			"current schemas (after its type's patch), and sends those that pass through the local chain into\n"+
-			"the same lake, keeping their received_at, request id and event id. A manifest under recovery/\n"+
-			"keeps a later run from sending them again.\n\n")
+			"current schemas (after its type's patch), and sends those that pass, keeping their received_at,\n"+
+			"request id and event id: from a local lake through the local chain into the same lake, from a\n"+
+			"bucket to the stack's Kinesis stream. A manifest under recovery/ keeps a later run from sending\n"+
+			"them again.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,8 +107,13 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *lakeDir == "" {
-		return fmt.Errorf("-lake DIR is required")
+	switch {
+	case (*lakeDir == "") == (*bucket == ""):
+		return fmt.Errorf("name one lake: -lake DIR or -bucket NAME")
+	case *lakeDir != "" && (*stream != "" || *prefix != "" || *endpoint != ""):
+		return fmt.Errorf("-stream, -prefix and -endpoint go with -bucket: a local lake's events go through the local chain")
+	case *bucket != "" && *stream == "" && !*dry:
+		return fmt.Errorf("-bucket needs -stream NAME to send the events to (or -dry-run)")
 	}
 	filter := recovery.Filter{
 		Stages: recovery.ParseList(*stages), Kinds: recovery.ParseList(*kinds),
@@ -93,34 +136,25 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(*lakeDir)
+	opts := recovery.Options{Registry: reg, Filter: filter, Patches: patches, DryRun: *dry}
+	if *bucket != "" {
+		err = bucketRun(ctx, &opts, env, *bucket, *prefix, *stream, *endpoint)
+	} else {
+		err = lakeRun(&opts, w, *lakeDir, reg)
+	}
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("-lake %s: not a directory", *lakeDir)
-	}
-	opts := recovery.Options{Store: recovery.DirStore{Dir: dir}, Registry: reg, Filter: filter, Patches: patches, DryRun: *dry}
-	if !*dry {
-		chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: dir}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-		if err != nil {
-			return err
-		}
-		kw, err := awsbatch.NewKinesisWriter(chain.Stream, pipeline.StreamName, awsbatch.Retry{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond})
-		if err != nil {
-			return err
-		}
-		opts.Writer = kw
-		opts.Flush = func(ctx context.Context) error {
-			rep, err := chain.Drain(ctx)
-			if err == nil {
-				fmt.Fprintf(w, "local chain: %d rows delivered, %d set aside again\n", rep.Events.Delivered, rep.Failures.Delivered+rep.Failures.OtherFailed)
-			}
-			return err
-		}
+	if env.progress != nil {
+		bar := newProgress(env.progress)
+		opts.Progress = bar.update
+		defer bar.finish()
 	}
 	rep, err := recovery.Run(ctx, opts)
 	for _, l := range rep.Lines() {
+		fmt.Fprintln(w, l)
+	}
+	for _, l := range rep.UnsentLines() {
 		fmt.Fprintln(w, l)
 	}
 	if rep.Manifest != "" {
@@ -128,4 +162,90 @@ func runRecover(ctx context.Context, args []string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "recover: %s\n", rep.Summary(*dry))
 	return err
+}
+
+// lakeRun reads a local lake and, unless a dry run, sends through the local chain into it.
+func lakeRun(opts *recovery.Options, w io.Writer, lakeDir string, reg *schema.Registry) error {
+	dir, err := filepath.Abs(lakeDir)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("-lake %s: not a directory", lakeDir)
+	}
+	opts.Store = recovery.DirStore{Dir: dir}
+	if opts.DryRun {
+		return nil
+	}
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: dir}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	kw, err := awsbatch.NewKinesisWriter(chain.Stream, pipeline.StreamName, awsbatch.Retry{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	opts.Writer = kw
+	opts.Flush = func(ctx context.Context) error {
+		rep, err := chain.Drain(ctx)
+		if err == nil {
+			fmt.Fprintf(w, "local chain: %d rows delivered, %d set aside again\n", rep.Events.Delivered, rep.Failures.Delivered+rep.Failures.OtherFailed)
+		}
+		return err
+	}
+	return nil
+}
+
+// bucketRun reads the lake in an S3 bucket and, unless a dry run, sends to a Kinesis stream,
+// both through endpoint when one is given.
+func bucketRun(ctx context.Context, opts *recovery.Options, env recoverEnv, bucket, prefix, stream, endpoint string) error {
+	cfg, err := recoverAWSConfig(ctx, endpoint, env.http)
+	if err != nil {
+		return err
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// An endpoint on loopback (moto) has no bucket subdomains.
+		o.UsePathStyle = endpoint != ""
+	})
+	opts.Store, err = recovery.NewS3Store(client, bucket, prefix)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return nil
+	}
+	kw, err := awsbatch.NewKinesisWriter(awsbatch.NewKinesisClient(cfg), stream, recoverRetry)
+	if err != nil {
+		return err
+	}
+	opts.Writer = kw
+	return nil
+}
+
+// recoverAWSConfig loads the SDK's configuration (the environment's credentials and region),
+// sending every service to endpoint when one is given. With an endpoint and no credentials it
+// uses moto's test ones, and with no region us-east-1, as the other commands do.
+func recoverAWSConfig(ctx context.Context, endpoint string, client aws.HTTPClient) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if client != nil {
+		opts = append(opts, config.WithHTTPClient(client))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if endpoint == "" {
+		if cfg.Region == "" {
+			return aws.Config{}, fmt.Errorf("no AWS region: set AWS_REGION (or a profile's region)")
+		}
+		return cfg, nil
+	}
+	cfg.BaseEndpoint = aws.String(endpoint)
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider("testing", "testing", "")
+	}
+	return cfg, nil
 }
