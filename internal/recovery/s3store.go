@@ -32,6 +32,9 @@ type S3Store struct {
 	// Prefix is where the lake's layout starts in the bucket: "" (the template's bucket, whose
 	// prefixes events/, rejected/, failed/ are at its root) or a prefix ending in "/".
 	Prefix string
+	// MaxKeys is how many keys a ListObjectsV2 page asks for: 0 for S3's default, which is also
+	// its most, 1,000.
+	MaxKeys int32
 }
 
 // NewS3Store returns the store of the lake under prefix in bucket; a prefix that does not end in
@@ -55,7 +58,11 @@ func (s S3Store) where(key string) string { return "s3://" + s.Bucket + "/" + s.
 // List implements [Store] with ListObjectsV2, following its continuation tokens (at most 1,000
 // keys a page). Only the keys under prefix are listed, so that listing one partition reads only it.
 func (s S3Store) List(ctx context.Context, prefix string) ([]string, error) {
-	pages := s3.NewListObjectsV2Paginator(s.API, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(s.Prefix + prefix)})
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(s.Prefix + prefix)}
+	if s.MaxKeys > 0 {
+		in.MaxKeys = aws.Int32(min(s.MaxKeys, 1000))
+	}
+	pages := s3.NewListObjectsV2Paginator(s.API, in)
 	var keys []string
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
