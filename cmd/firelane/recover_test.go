@@ -291,3 +291,30 @@ func TestRecoverPatchAndFilter(t *testing.T) {
 		}
 	}
 }
+
+func TestRecoverFlags(t *testing.T) {
+	t.Setenv("SCHEMAS_DIR", "")
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no lake", nil, "name one lake"},
+		{"two lakes", []string{"-lake", dir, "-bucket", "b"}, "name one lake"},
+		{"stream with a local lake", []string{"-lake", dir, "-stream", "s"}, "go with -bucket"},
+		{"endpoint with a local lake", []string{"-lake", dir, "-endpoint", "http://127.0.0.1:1"}, "go with -bucket"},
+		{"bucket without a stream", []string{"-bucket", "b"}, "needs -stream"},
+		{"bad time", []string{"-bucket", "b", "-dry-run", "-since", "yesterday"}, "RFC 3339"},
+		{"stray argument", []string{"-lake", dir, "more"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := recoverWith(t.Context(), tt.args, recoverEnv{out: &out})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
