@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,6 +25,13 @@ type Writer interface {
 // Prefixes of the lake that a run reads envelopes from.
 var envelopePrefixes = []string{event.KindRejected + "/", event.KindFailed + "/"}
 
+// The stages a run reports its progress in: reading the envelope objects, then sending the
+// events that recover.
+const (
+	StageRead = "objects"
+	StageSend = "events"
+)
+
 // Options configures a run.
 type Options struct {
 	Store    Store            // the lake: envelopes, rows and manifests
@@ -37,9 +45,10 @@ type Options struct {
 	// chain delivers them to the lake there, so a manifest never names what is not delivered.
 	Flush func(ctx context.Context) error
 	Now   func() time.Time
-	// Progress, when set, is called once the objects to read are listed (done 0), then after each
-	// object is read, with the objects done and in all.
-	Progress func(done, total int)
+	// Progress, when set, is told how far a run is: at [StageRead] once the objects to read are
+	// listed (done 0), then after each object is read; at [StageSend] after each window of
+	// records is sent.
+	Progress func(stage string, done, total int)
 }
 
 // Report says what a run did. Still and Recovered count by reason: the envelope's reason class,
@@ -55,7 +64,7 @@ type Report struct {
 	InLake           int            // already in the lake (its partition holds its fingerprint)
 	Duplicates       int            // the same event again in this run
 	Unsent           int            // refused by the stream after retries: UnsentEvents says which and why
-	Manifest         string         // the manifest's key, when one was written
+	Manifests        []string       // the keys of the manifest's parts, when one was written
 	LakeUnread       int            // lake objects of a partition that could not be read as JSON rows
 	// UnsentEvents names every event the stream did not take, with the writer's last error code.
 	// None is in the manifest, so the next run sends them again.
@@ -172,7 +181,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 	}
 	if o.Progress != nil {
-		o.Progress(0, len(keys))
+		o.Progress(StageRead, 0, len(keys))
 	}
 	lake := newLakeIndex(o.Store)
 	seen := map[string]bool{}
@@ -221,55 +230,97 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			rep.Recovered[it.Class()]++
 		}
 		if o.Progress != nil {
-			o.Progress(i+1, len(keys))
+			o.Progress(StageRead, i+1, len(keys))
 		}
 	}
 	rep.LakeUnread = lake.unread
 	if o.DryRun || len(out) == 0 {
 		return rep, nil
 	}
-	recs := make([]awsbatch.Record, len(out))
-	for i, p := range out {
-		recs[i] = p.record
-	}
 	m := Manifest{Format: FormatManifest, StartedAt: event.FormatTime(started), Objects: keys}
-	results := o.Writer.Write(ctx, recs)
-	if len(results) != len(recs) {
-		// A writer that answers for fewer records than it was given leaves the rest unknown:
-		// writing no manifest lets the next run find them in the lake or send them again.
-		return rep, fmt.Errorf("stream writer answered for %d of %d records", len(results), len(recs))
-	}
-	for i, res := range results {
-		p := out[i]
-		if !res.OK {
-			code := res.ErrorCode
-			if code == "" {
-				code = "Unacknowledged"
-			}
-			rep.Unsent++
-			rep.Recovered[p.item.Class()]--
-			rep.UnsentEvents = append(rep.UnsentEvents, UnsentEvent{
-				EventID: p.sent.EventID, Fingerprint: p.sent.Fingerprint, Object: p.item.Object, Line: p.item.Line, ErrorCode: code,
-			})
-			continue
-		}
-		p.sent.ShardID, p.sent.SequenceNumber = res.ShardID, res.SequenceNumber
-		m.Sent = append(m.Sent, p.sent)
-	}
+	sendErr := send(ctx, o, out, &rep, &m)
+	// What the stream took is recorded even when the run was interrupted: without its manifest
+	// the next run would send again whatever the lake does not hold yet.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
+	defer cancel()
 	if o.Flush != nil {
-		if err := o.Flush(ctx); err != nil {
-			return rep, fmt.Errorf("deliver recovered events: %w", err)
+		if err := o.Flush(mctx); err != nil {
+			// Some may not be in the lake: with no manifest, the next run sends those again
+			// and finds the rest in their partitions.
+			return rep, errors.Join(sendErr, fmt.Errorf("deliver recovered events: %w", err))
 		}
 	}
-	key, err := writeManifest(ctx, o.Store, m, now())
-	if err != nil {
-		return rep, err
-	}
-	rep.Manifest = key
-	if rep.Unsent > 0 {
+	manifests, err := writeManifest(mctx, o.Store, m, now())
+	rep.Manifests = manifests
+	switch {
+	case err != nil:
+		return rep, errors.Join(sendErr, err)
+	case sendErr != nil:
+		return rep, sendErr
+	case rep.Unsent > 0:
 		return rep, fmt.Errorf("%d recovered events were refused by the stream; run again to send them", rep.Unsent)
 	}
 	return rep, nil
+}
+
+// sendWindow is how many records a run hands the writer at once (which splits them into
+// PutRecords calls of at most 500): a window's results are counted before the next is read, so
+// that an interrupted run knows what it sent, and the progress bar moves.
+const sendWindow = 5000
+
+// manifestTimeout bounds the writing of the manifest once the records are sent.
+const manifestTimeout = 2 * time.Minute
+
+// send writes out in windows, recording in m what the stream acknowledged and in rep what it
+// refused. It stops at the first window after ctx ends: the records not handed to the writer
+// are unsent, with the context's error as their code.
+func send(ctx context.Context, o Options, out []pending, rep *Report, m *Manifest) error {
+	unsent := func(p pending, code string) {
+		rep.Unsent++
+		rep.Recovered[p.item.Class()]--
+		rep.UnsentEvents = append(rep.UnsentEvents, UnsentEvent{
+			EventID: p.sent.EventID, Fingerprint: p.sent.Fingerprint, Object: p.item.Object, Line: p.item.Line, ErrorCode: code,
+		})
+	}
+	for start := 0; start < len(out); start += sendWindow {
+		win := out[start:min(len(out), start+sendWindow)]
+		if err := ctx.Err(); err != nil {
+			for _, p := range out[start:] {
+				unsent(p, awsbatch.ErrDeadline)
+			}
+			return fmt.Errorf("send recovered events: %w", err)
+		}
+		recs := make([]awsbatch.Record, len(win))
+		for i, p := range win {
+			recs[i] = p.record
+		}
+		results := o.Writer.Write(ctx, recs)
+		if len(results) != len(recs) {
+			// A writer that answers for fewer records than it was given leaves them unknown:
+			// none is in the manifest, so the next run finds them in the lake or sends them.
+			for _, p := range out[start:] {
+				unsent(p, "Unacknowledged")
+			}
+			return fmt.Errorf("stream writer answered for %d of %d records", len(results), len(recs))
+		}
+		for i, res := range results {
+			p := win[i]
+			if !res.OK {
+				code := res.ErrorCode
+				if code == "" {
+					code = "Unacknowledged"
+				}
+				unsent(p, code)
+				continue
+			}
+			p.sent.ShardID, p.sent.SequenceNumber = res.ShardID, res.SequenceNumber
+			m.Sent = append(m.Sent, p.sent)
+		}
+		if o.Progress != nil {
+			o.Progress(StageSend, start+len(win), len(out))
+		}
+	}
+	return nil
 }
 
 // decide fixes and validates one envelope's event; why is "" when it passes, else the class,

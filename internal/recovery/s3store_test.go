@@ -150,12 +150,12 @@ func TestS3Store(t *testing.T) {
 		if _, err := store.Get(ctx, "rejected/none.gz"); err == nil || !strings.Contains(err.Error(), "s3://lake/team/lake/rejected/none.gz") {
 			t.Errorf("missing object: got %v, want an error naming it", err)
 		}
-		key, err := writeManifest(ctx, store, Manifest{Format: FormatManifest, Sent: []SentEvent{{Fingerprint: "f9"}}}, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		keys, err := writeManifest(ctx, store, Manifest{Format: FormatManifest, Sent: []SentEvent{{Fingerprint: "f9"}}}, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(key, "recovery/2026/11/25/10/") || api.puts[len(api.puts)-1] != "team/lake/"+key {
-			t.Errorf("got manifest %s put as %v, want it under team/lake/recovery/", key, api.puts)
+		if len(keys) != 1 || !strings.HasPrefix(keys[0], "recovery/2026/11/25/10/") || api.puts[len(api.puts)-1] != "team/lake/"+keys[0] {
+			t.Errorf("got manifest %v put as %v, want one under team/lake/recovery/", keys, api.puts)
 		}
 		done, err := readManifests(ctx, store)
 		if err != nil || !done["f9"] || len(done) != 1 {
