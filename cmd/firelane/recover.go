@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,6 +62,10 @@ type recoverEnv struct {
 var recoverRetry = awsbatch.DefaultRetry
 
 func runRecover(ctx context.Context, args []string, w io.Writer) error {
+	// An interrupt stops the sending, not the run: what the stream took is still written to the
+	// manifest, and what it did not is reported unsent.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	return recoverWith(ctx, args, recoverEnv{out: w, progress: terminal(os.Stderr)})
 }
 
@@ -145,20 +151,23 @@ func recoverWith(ctx context.Context, args []string, env recoverEnv) error {
 	if err != nil {
 		return err
 	}
+	var bar *progress
 	if env.progress != nil {
-		bar := newProgress(env.progress)
+		bar = newProgress(env.progress)
 		opts.Progress = bar.update
-		defer bar.finish()
 	}
 	rep, err := recovery.Run(ctx, opts)
+	if bar != nil {
+		bar.finish() // before the report, which a terminal shows beside it
+	}
 	for _, l := range rep.Lines() {
 		fmt.Fprintln(w, l)
 	}
 	for _, l := range rep.UnsentLines() {
 		fmt.Fprintln(w, l)
 	}
-	if rep.Manifest != "" {
-		fmt.Fprintf(w, "manifest: %s\n", rep.Manifest)
+	for _, k := range rep.Manifests {
+		fmt.Fprintf(w, "manifest: %s\n", k)
 	}
 	fmt.Fprintf(w, "recover: %s\n", rep.Summary(*dry))
 	return err
