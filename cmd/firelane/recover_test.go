@@ -307,6 +307,7 @@ func TestRecoverFlags(t *testing.T) {
 		{"bucket without a stream", []string{"-bucket", "b"}, "needs -stream"},
 		{"bad time", []string{"-bucket", "b", "-dry-run", "-since", "yesterday"}, "RFC 3339"},
 		{"stray argument", []string{"-lake", dir, "more"}, "unexpected arguments"},
+		{"bad partition key", []string{"-bucket", "b", "-dry-run", "-partition-key", "subject,time"}, `"time" is not one of subject, source, type, id`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,8 +39,11 @@ type Options struct {
 	Filter   Filter
 	// Patches holds a JSON Patch per event type, applied to the event before it is validated.
 	Patches map[string]jsonpatch.Patch
-	DryRun  bool   // decide and count, send nothing, write nothing
-	Writer  Writer // where recovered records go; unused in a dry run
+	// PartitionKey lists the attributes tried in order for a record's partition key, as the
+	// stack's PartitionKey parameter (ingest's PARTITION_KEY) does; nil for [DefaultPartitionKey].
+	PartitionKey []string
+	DryRun       bool   // decide and count, send nothing, write nothing
+	Writer       Writer // where recovered records go; unused in a dry run
 	// Flush, when set, runs after the records are written and before the manifest is: the local
 	// chain delivers them to the lake there, so a manifest never names what is not delivered.
 	Flush func(ctx context.Context) error
@@ -367,11 +370,15 @@ func decide(it *Item, o Options) (pending, string) {
 		return pending{}, "decode"
 	}
 	received, _ := time.Parse(time.RFC3339Nano, ctx.ReceivedAt)
+	keys := o.PartitionKey
+	if len(keys) == 0 {
+		keys = DefaultPartitionKey
+	}
 	s := SentEvent{
 		Fingerprint: event.Fingerprint(a.Source, a.ID), EventID: a.ID, EventType: a.Type,
 		EventVersion: event.MajorVersion(a.DataSchema), ReceivedAt: event.FormatTime(received), Object: it.Object,
 	}
-	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(a.Subject, a.Source, a.ID)}, sent: s}, ""
+	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(keys, a.Subject, a.Source, a.Type, a.ID)}, sent: s}, ""
 }
 
 func orDash(s string) string {
@@ -388,12 +395,30 @@ func orRoot(s string) string {
 	return s
 }
 
-// partitionKey is ingest's default partition key (PARTITION_KEY subject,source): the subject,
-// else the source, else the id, cut to Kinesis' 256 characters.
-func partitionKey(subject, source, id string) string {
-	k := subject
-	if k == "" {
-		k = source
+// DefaultPartitionKey is ingest's PARTITION_KEY default, the template's PartitionKey parameter.
+var DefaultPartitionKey = []string{"subject", "source"}
+
+// PartitionKeyAttrs are the attributes a partition key may be taken from, as ingest allows.
+var PartitionKeyAttrs = []string{"subject", "source", "type", "id"}
+
+// partitionKey is the partition key ingest gives an event: the first of the attributes keys
+// names that is not empty, else the id, else "-", cut to Kinesis' 256 characters.
+func partitionKey(keys []string, subject, source, typ, id string) string {
+	k := ""
+	for _, name := range keys {
+		switch name {
+		case "subject":
+			k = subject
+		case "source":
+			k = source
+		case "type":
+			k = typ
+		case "id":
+			k = id
+		}
+		if k != "" {
+			break
+		}
 	}
 	if k == "" {
 		k = id

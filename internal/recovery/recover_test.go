@@ -199,3 +199,28 @@ func TestRunManifestAfterInterrupt(t *testing.T) {
 		t.Errorf("got %d fingerprints in manifests %v (%v), want 2 in one", len(done), rep.Manifests, err)
 	}
 }
+
+func TestPartitionKey(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	tests := []struct {
+		name                     string
+		keys                     []string
+		subject, source, typ, id string
+		want                     string
+	}{
+		{"subject first", DefaultPartitionKey, "u-1", "/web", "t", "e", "u-1"},
+		{"else the source", DefaultPartitionKey, "", "/web", "t", "e", "/web"},
+		{"else the id", DefaultPartitionKey, "", "", "t", "e", "e"},
+		{"nothing at all", DefaultPartitionKey, "", "", "", "", "-"},
+		{"type, id", []string{"type", "id"}, "u-1", "/web", "t", "e", "t"},
+		{"id only", []string{"id"}, "u-1", "/web", "t", "e", "e"},
+		{"cut to 256 characters", DefaultPartitionKey, long, "", "", "", strings.Repeat("é", 256)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := partitionKey(tt.keys, tt.subject, tt.source, tt.typ, tt.id); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
