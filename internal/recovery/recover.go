@@ -276,7 +276,8 @@ const manifestTimeout = 2 * time.Minute
 
 // send writes out in windows, recording in m what the stream acknowledged and in rep what it
 // refused. It stops at the first window after ctx ends: the records not handed to the writer
-// are unsent, with the context's error as their code.
+// are unsent, with [awsbatch.ErrDeadline] as their code, as the writer reports those it had no
+// time left to try.
 func send(ctx context.Context, o Options, out []pending, rep *Report, m *Manifest) error {
 	unsent := func(p pending, code string) {
 		rep.Unsent++
