@@ -329,6 +329,12 @@ func testRecoverMotoLoop(t *testing.T, m *motoLake) {
 		t.Errorf("dry run: got manifests %v, want none", got)
 	}
 
+	// A lake under another prefix of the bucket is another lake: this one holds nothing.
+	elsewhere, err := m.recover(t, nil, "-schemas", schemaDir, "-prefix", "elsewhere", "-dry-run")
+	if s := summaryOf(elsewhere); err != nil || !strings.Contains(s, "recover: 0 objects, 0 envelopes") {
+		t.Errorf("-prefix elsewhere: got %q (%v), want nothing read", s, err)
+	}
+
 	out, err := m.recover(t, nil, "-schemas", schemaDir)
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, out)
