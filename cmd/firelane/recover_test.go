@@ -294,6 +294,7 @@ func TestRecoverPatchAndFilter(t *testing.T) {
 
 func TestRecoverFlags(t *testing.T) {
 	t.Setenv("SCHEMAS_DIR", "")
+	t.Setenv("FIRELANE_VALIDATOR", "")
 	dir := t.TempDir()
 	tests := []struct {
 		name string
