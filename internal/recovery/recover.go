@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,8 +23,8 @@ type Writer interface {
 	Write(ctx context.Context, recs []awsbatch.Record) []awsbatch.Result
 }
 
-// Prefixes of the lake that a run reads envelopes from.
-var envelopePrefixes = []string{event.KindRejected + "/", event.KindFailed + "/"}
+// envelopeKinds are the first segments of the lake's keys that a run reads envelopes under.
+var envelopeKinds = []string{event.KindRejected, event.KindFailed}
 
 // The stages a run reports its progress in: reading the envelope objects, then sending the
 // events that recover.
@@ -172,13 +173,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 	var keys []string
-	for _, p := range envelopePrefixes {
+	for _, p := range listPrefixes(o.Filter) {
 		ks, err := o.Store.List(ctx, p)
 		if err != nil {
 			return rep, err
 		}
 		for _, k := range ks {
-			if o.Filter.keyMatch(k) {
+			if o.Filter.keyMatch(k) && !beforeSince(k, o.Filter.Since) {
 				keys = append(keys, k)
 			}
 		}
@@ -264,6 +265,50 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, fmt.Errorf("%d recovered events were refused by the stream; run again to send them", rep.Unsent)
 	}
 	return rep, nil
+}
+
+// listPrefixes returns the prefixes that hold the objects f can select: kind/stage=STAGE/ for
+// each kind and stage it names (lake.FailedPrefix), else the kinds' whole prefixes, so that a
+// run over one stage lists only its objects.
+func listPrefixes(f Filter) []string {
+	var out []string
+	for _, k := range envelopeKinds {
+		if !in(f.Kinds, k) {
+			continue
+		}
+		if len(f.Stages) == 0 {
+			out = append(out, k+"/")
+			continue
+		}
+		for _, st := range f.Stages {
+			out = append(out, k+"/stage="+st+"/")
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// sinceMargin is how much earlier than its object's hour an envelope's failed_at may be and
+// still count: the stage's clock against Firehose's, and the delivery stream's buffering.
+const sinceMargin = time.Hour
+
+// beforeSince tells whether the object at key, written in the hour its key names
+// (kind/stage=S/YYYY/MM/DD/HH/, the failed-events stream's !{timestamp} of the records'
+// arrival), can hold no envelope that failed at or after since. Its envelopes failed before
+// they arrived, so an object of an hour that ended more than sinceMargin before since is not read.
+func beforeSince(key string, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	parts := strings.Split(key, "/")
+	if len(parts) < 7 {
+		return false
+	}
+	hour, err := time.Parse("2006/01/02/15", strings.Join(parts[2:6], "/"))
+	if err != nil {
+		return false // not the layout the stream writes: read it
+	}
+	return !hour.Add(time.Hour + sinceMargin).After(since)
 }
 
 // sendWindow is how many records a run hands the writer at once (which splits them into

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,85 @@ func TestPartitionKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := partitionKey(tt.keys, tt.subject, tt.source, tt.typ, tt.id); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// countingStore counts the objects a run reads and the prefixes it lists.
+type countingStore struct {
+	Store
+	lists, gets []string
+}
+
+func (c *countingStore) List(ctx context.Context, prefix string) ([]string, error) {
+	c.lists = append(c.lists, prefix)
+	return c.Store.List(ctx, prefix)
+}
+
+func (c *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	c.gets = append(c.gets, key)
+	return c.Store.Get(ctx, key)
+}
+
+// TestRunReadsOnlyWhatTheFilterCanSelect: a run lists only the kind/stage prefixes its filter
+// names, and reads no object of an hour that ended well before -since.
+func TestRunReadsOnlyWhatTheFilterCanSelect(t *testing.T) {
+	t.Setenv("SCHEMAS_DIR", "")
+	t.Setenv("FIRELANE_VALIDATOR", "")
+	reg, err := schema.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, o := range []struct{ key, failedAt string }{
+		{"rejected/stage=ingest/2026/11/25/05/a", "2026-11-25T05:10:00Z"},
+		{"rejected/stage=ingest/2026/11/25/08/b", "2026-11-25T08:59:59Z"}, // within the margin of -since
+		{"rejected/stage=ingest/2026/11/25/09/c", "2026-11-25T09:40:00Z"},
+		{"failed/stage=enrich/2026/11/25/09/d", "2026-11-25T09:40:00Z"},
+		{"failed/stage=transform/2026/11/25/09/e", "2026-11-25T09:40:00Z"},
+	} {
+		seg := strings.Split(o.key, "/")
+		line, _ := event.Failed{Format: event.FormatFailed, Kind: seg[0], Stage: strings.TrimPrefix(seg[1], "stage="), FailedAt: o.failedAt,
+			Reasons: []event.Reason{{Keyword: "required", Location: "/data"}}, Original: []byte(`{"specversion":"1.0"}`)}.Encode(event.MinFailedLimit, "")
+		p := filepath.Join(dir, filepath.FromSlash(o.key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, line, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name         string
+		filter       Filter
+		lists, gets  string
+		selectedWant int
+	}{
+		{"everything", Filter{}, "failed/ rejected/", "failed/stage=enrich/2026/11/25/09/d failed/stage=transform/2026/11/25/09/e rejected/stage=ingest/2026/11/25/05/a rejected/stage=ingest/2026/11/25/08/b rejected/stage=ingest/2026/11/25/09/c", 5},
+		{"one kind and stage", Filter{Kinds: []string{"failed"}, Stages: []string{"enrich"}}, "failed/stage=enrich/", "failed/stage=enrich/2026/11/25/09/d", 1},
+		{"two stages", Filter{Stages: []string{"ingest", "enrich"}}, "failed/stage=enrich/ failed/stage=ingest/ rejected/stage=enrich/ rejected/stage=ingest/", "failed/stage=enrich/2026/11/25/09/d rejected/stage=ingest/2026/11/25/05/a rejected/stage=ingest/2026/11/25/08/b rejected/stage=ingest/2026/11/25/09/c", 4},
+		{"since, every kind", Filter{Since: since}, "failed/ rejected/", "failed/stage=enrich/2026/11/25/09/d failed/stage=transform/2026/11/25/09/e rejected/stage=ingest/2026/11/25/08/b rejected/stage=ingest/2026/11/25/09/c", 3},
+		{"an unknown kind", Filter{Kinds: []string{"errors"}}, "", "", 0},
+		{"since", Filter{Kinds: []string{"rejected"}, Since: since}, "rejected/", "rejected/stage=ingest/2026/11/25/08/b rejected/stage=ingest/2026/11/25/09/c", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &countingStore{Store: DirStore{Dir: dir}}
+			rep, err := Run(t.Context(), Options{Store: s, Registry: reg, Filter: tt.filter, DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lists := slices.DeleteFunc(s.lists, func(p string) bool { return p == ManifestPrefix })
+			if got := strings.Join(lists, " "); got != tt.lists {
+				t.Errorf("got prefixes listed %q, want %q", got, tt.lists)
+			}
+			if got := strings.Join(s.gets, " "); got != tt.gets {
+				t.Errorf("got objects read %q, want %q", got, tt.gets)
+			}
+			if rep.Selected != tt.selectedWant {
+				t.Errorf("got %d selected, want %d", rep.Selected, tt.selectedWant)
 			}
 		})
 	}
