@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"golang.org/x/term"
@@ -221,8 +222,12 @@ func bucketRun(ctx context.Context, opts *recovery.Options, env recoverEnv, buck
 		return err
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		// An endpoint on loopback (moto) has no bucket subdomains.
-		o.UsePathStyle = endpoint != ""
+		if endpoint != "" {
+			// The flag wins over a service's own endpoint setting (AWS_ENDPOINT_URL_S3), which
+			// the SDK would otherwise prefer; an endpoint on loopback (moto) has no bucket
+			// subdomains.
+			o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true
+		}
 		// An object stored without a checksum leaves the SDK nothing to validate, and its note
 		// saying so (once per object, on stderr) would bury the report.
 		o.DisableLogOutputChecksumValidationSkipped = true
@@ -234,7 +239,12 @@ func bucketRun(ctx context.Context, opts *recovery.Options, env recoverEnv, buck
 	if opts.DryRun {
 		return nil
 	}
-	kw, err := awsbatch.NewKinesisWriter(awsbatch.NewKinesisClient(cfg), stream, recoverRetry)
+	kc := awsbatch.NewKinesisClient(cfg, func(o *kinesis.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+	kw, err := awsbatch.NewKinesisWriter(kc, stream, recoverRetry)
 	if err != nil {
 		return err
 	}

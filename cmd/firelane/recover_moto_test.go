@@ -46,13 +46,15 @@ type motoLake struct {
 }
 
 // isolateRecoverEnv gives recover an AWS environment of its own, whatever the caller's: moto's
-// test credentials, no endpoint or FIPS setting that would send or shape its calls elsewhere.
+// test credentials, no FIPS or dual-stack setting that would shape its calls. The services' own
+// endpoint variables name an address where nothing listens, so that a call -endpoint did not
+// send to moto fails.
 func isolateRecoverEnv(t *testing.T) {
 	t.Helper()
 	moto.IsolateAWS(t)
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_S3": "", "AWS_ENDPOINT_URL_KINESIS": "",
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_KINESIS": "http://127.0.0.1:1",
 		"AWS_USE_FIPS_ENDPOINT": "", "AWS_USE_DUALSTACK_ENDPOINT": "", "AWS_CA_BUNDLE": "",
 		"SCHEMAS_DIR": "", "FIRELANE_VALIDATOR": "",
 	} {
