@@ -495,7 +495,6 @@ func (f *faultyKinesis) RoundTrip(req *http.Request) (*http.Response, error) {
 	f.mu.Unlock()
 	var answered []putRecordsEntry
 	failed := 0
-	status := http.StatusOK
 	header := http.Header{"Content-Type": {"application/x-amz-json-1.1"}}
 	if len(pass) > 0 {
 		in["Records"], _ = json.Marshal(pass)
@@ -539,7 +538,7 @@ func (f *faultyKinesis) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	b, _ := json.Marshal(map[string]any{"FailedRecordCount": failed, "Records": merged})
 	return &http.Response{
-		StatusCode: status, Status: http.StatusText(status), Header: header, Request: req,
+		StatusCode: http.StatusOK, Status: "200 OK", Header: header, Request: req,
 		Body: io.NopCloser(bytes.NewReader(b)), ContentLength: int64(len(b)), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 	}, nil
 }
