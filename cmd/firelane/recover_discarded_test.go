@@ -155,10 +155,15 @@ func rowsOf(t *testing.T, dir string) map[string][]map[string]any {
 
 // discardedArgs points a documented command's paths at a test's lake, destination and schemas.
 func discardedArgs(args []string, lakeDir, discardedDir, schemaDir string) []string {
-	out := localArgs(args, lakeDir, schemaDir, "")
+	out := append([]string(nil), args...)
 	for i := 0; i+1 < len(out); i++ {
-		if out[i] == "-discarded" {
+		switch out[i] {
+		case "-lake":
+			out[i+1] = lakeDir
+		case "-discarded":
 			out[i+1] = discardedDir
+		case "-schemas":
+			out[i+1] = schemaDir
 		}
 	}
 	return out
