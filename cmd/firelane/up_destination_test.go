@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,12 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/firelane/firelane/internal/cfn"
 	"github.com/firelane/firelane/internal/localaws/eventsource"
 	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	localkinesis "github.com/firelane/firelane/internal/localaws/kinesis"
 	"github.com/firelane/firelane/internal/localaws/lambda"
+	"github.com/firelane/firelane/internal/localaws/moto"
 )
 
 // failingEnrich stands in for an enrich that fails every invocation as a whole.
@@ -36,11 +40,54 @@ func (failingEnrich) Invoke(context.Context, []byte) (lambda.Result, error) {
 // aws/lambda/<mapping UUID>/<shard ID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>.
 var discardKey = regexp.MustCompile(`^aws/lambda/([0-9a-f-]{36})/(shardId-\d{12})/(\d{4})/(\d{2})/(\d{2})/(\d{4})-(\d{2})-(\d{2})T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$`)
 
+// dirObjects returns the objects under dir, by key.
+func dirObjects(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	objs := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		objs[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// bucketObjects returns the objects of a bucket at endpoint, by key.
+func bucketObjects(t *testing.T, endpoint, bucket string) map[string][]byte {
+	t.Helper()
+	c := upS3Client(endpoint)
+	list, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := map[string][]byte{}
+	for _, o := range list.Contents {
+		obj, err := c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[aws.ToString(o.Key)] = b
+	}
+	return objs
+}
+
 // TestUpDiscardedBatchesDestination runs up's event source mapping, with the template's settings
 // and a failing enrich, into the on-failure destination up makes of the template's bucket: the
-// lake bucket is the lake directory itself, so a discarded batch lands in the lake under the key
-// Lambda would give it, where `firelane recover -lake` finds it; another bucket is a directory
-// beside the lake.
+// lake bucket is the lake itself (the directory -out, or the bucket STACK-lake at -endpoint), so a
+// discarded batch lands in the lake under the key Lambda would give it, where `firelane recover`
+// finds it; another bucket is a directory beside the lake.
 func TestUpDiscardedBatchesDestination(t *testing.T) {
 	tpl, err := cfn.Load(filepath.Join("..", "..", "template.yaml"))
 	if err != nil {
@@ -50,19 +97,36 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	other := eventsource.Target{Type: "S3", LogicalID: "OtherBucket", Name: "other", ARN: "arn:aws:s3:::other"}
 	tests := []struct {
-		name   string
-		target eventsource.Target
-		dir    func(lake string) string // where the batch must land
+		name     string
+		target   eventsource.Target
+		endpoint bool
+		objects  func(t *testing.T, lakeDir, endpoint string) map[string][]byte // where the batch must land
 	}{
-		{"the template's lake bucket", esm.OnFailure, func(lake string) string { return lake }},
-		{"another bucket", eventsource.Target{Type: "S3", LogicalID: "OtherBucket", Name: "other", ARN: "arn:aws:s3:::other"},
-			func(lake string) string { return lake + "-other" }},
+		{"the template's lake bucket", esm.OnFailure, false,
+			func(t *testing.T, lake, _ string) map[string][]byte { return dirObjects(t, lake) }},
+		{"another bucket", other, false,
+			func(t *testing.T, lake, _ string) map[string][]byte { return dirObjects(t, lake+"-other") }},
+		{"the template's lake bucket at an endpoint", esm.OnFailure, true,
+			func(t *testing.T, _, endpoint string) map[string][]byte {
+				return bucketObjects(t, endpoint, "firelane-lake")
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lakeDir := filepath.Join(t.TempDir(), "lake")
 			s := &stack{opts: upOptions{stack: "firelane"}, tpl: tpl}
+			lake := lakeWriter{ObjectWriter: localfirehose.DirSink{Dir: lakeDir}, at: lakeDir, beside: lakeDir}
+			endpoint := ""
+			if tc.endpoint {
+				endpoint = moto.StartMoto(t)
+				s.opts.endpoint = endpoint
+				if err := ensureBucket(t.Context(), endpoint, "firelane-lake"); err != nil {
+					t.Fatal(err)
+				}
+				lake = lakeWriter{ObjectWriter: localfirehose.S3Sink{API: upS3Client(endpoint), Bucket: "firelane-lake"}, at: "s3://firelane-lake", beside: lakeDir}
+			}
 			st := localkinesis.NewStream("firelane-events")
 			cfg := esm
 			cfg.BatchingWindow = 0
@@ -70,7 +134,7 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 				FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:firelane-enrich",
 				Shards:      []eventsource.Shard{eventsource.NewMemoryShard(st, cfg.StartingPosition)},
 				Poll:        5 * time.Millisecond, Backoff: func(int) time.Duration { return time.Millisecond }}
-			dest, queue, err := s.destination(t.Context(), tc.target, lakeWriter{ObjectWriter: localfirehose.DirSink{Dir: lakeDir}, at: lakeDir, beside: lakeDir}, m)
+			dest, queue, err := s.destination(t.Context(), tc.target, lake, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,17 +156,13 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 			if left := m.Drain(ctx); left.Pending != 0 || left.Unread != 0 || left.Discarded != 1 {
 				t.Fatalf("got %+v after the drain, want 1 record discarded and none left", left)
 			}
+			objs := tc.objects(t, lakeDir, endpoint)
 			var keys []string
-			root := tc.dir(lakeDir)
-			err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
-					rel, _ := filepath.Rel(root, p)
-					keys = append(keys, filepath.ToSlash(rel))
-				}
-				return err
-			})
-			if err != nil || len(keys) != 1 {
-				t.Fatalf("got objects %v under %s (%v), want one", keys, root, err)
+			for k := range objs {
+				keys = append(keys, k)
+			}
+			if len(keys) != 1 {
+				t.Fatalf("got objects %v, want one", keys)
 			}
 			k := discardKey.FindStringSubmatch(keys[0])
 			if k == nil {
@@ -114,12 +174,8 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 			if want := "/aws/lambda/" + m.UUID() + "/"; !strings.HasSuffix(dest.(mappingS3).prefix(), want) {
 				t.Errorf("got prefix %q, want it to end in %q", dest.(mappingS3).prefix(), want)
 			}
-			b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(keys[0])))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var rec eventsource.InvocationRecord
-			if err := json.Unmarshal(b, &rec); err != nil {
+			if err := json.Unmarshal(objs[keys[0]], &rec); err != nil {
 				t.Fatal(err)
 			}
 			var ev events.KinesisEvent
