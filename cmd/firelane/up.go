@@ -465,6 +465,7 @@ func (s *stack) destination(ctx context.Context, t eventsource.Target, lake lake
 		d := mappingS3{bucket: lake.ObjectWriter, at: lake.at, mapping: mapping}
 		switch {
 		case t.LogicalID != "" && slices.Contains(lakeBuckets(s.tpl), t.LogicalID):
+			// the lake itself: d as it is
 		case s.opts.endpoint == "":
 			dir := lake.beside + "-" + t.Name
 			d.bucket, d.at = localfirehose.DirSink{Dir: dir}, dir
