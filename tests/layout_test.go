@@ -20,13 +20,14 @@ var (
 	// lambdaAllowed are the packages whose files may import aws-lambda-go's events or lambda
 	// packages: the functions' mains, the local wing that builds AWS events as the services would,
 	// the benchmarks' inputs and their do-nothing function, the schema tool that writes samples,
-	// the planner that measures the functions through their entry points, and the CLI. In the three stage packages only the adapter files listed in stageAdapters may.
+	// the planner that measures the functions through their entry points, recovery, which reads
+	// the Kinesis event of a discarded batch's invocation record, and the CLI. In the three stage packages only the adapter files listed in stageAdapters may.
 	lambdaAllowed = []string{
 		"functions/ingest", "functions/enrich", "functions/transform",
 		"internal/localaws/firehose", "internal/localaws/kinesis", "internal/localaws/pipeline", "internal/localaws/apigateway",
 		"internal/localaws/eventsource",
 		"internal/bench/workload", "internal/bench/replay",
-		"internal/schematool", "internal/plan",
+		"internal/schematool", "internal/plan", "internal/recovery",
 		"cmd/firelane",
 	}
 	// stageAdapters are the files of each stage that know the Lambda event types: one per stage.

@@ -24,24 +24,11 @@ const recoveredType = "com.acme.test.recovered"
 const recoveredSchema = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
  "required":["n"],"properties":{"n":{"type":"integer"}}}`
 
-// recoveryLake sends a mix through the local chain into a new lake and returns the lake's
-// directory and a copy of the schemas that, unlike the ones the events met, knows recoveredType.
-// The mix: 2 valid page views; 3 events of recoveredType (unknown then, valid now); 1 of
-// recoveredType whose data breaks the new schema; 2 page views without their session_id (a
-// patch can fix them); 1 page view whose url is not a URL.
-func recoveryLake(t *testing.T, poison ...string) (lakeDir, schemaDir string) {
-	t.Helper()
-	lakeDir, schemaDir = t.TempDir(), t.TempDir()
-	t.Setenv("SCHEMAS_DIR", "")
-	t.Setenv("FIRELANE_VALIDATOR", "")
-	reg, err := schema.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: lakeDir}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+// recoveryMix is the body of one request that mixes events recovery treats differently: 2 valid
+// page views; 3 events of recoveredType (unknown then, valid once recoveredSchema is published); 1
+// of recoveredType whose data breaks the new schema; 2 page views without their session_id (a
+// patch can fix them); 1 page view whose url is not a URL. Ingest accepts 2 and rejects 7.
+func recoveryMix() string {
 	pv := func(id, data string) string {
 		return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/web","type":"com.acme.web.page_view","subject":"u-%s","data":%s}`, id, id, data)
 	}
@@ -58,7 +45,52 @@ func recoveryLake(t *testing.T, poison ...string) (lakeDir, schemaDir string) {
 		pv("nosession-2", `{"url":"https://shop.acme.test/c"}`),
 		pv("badurl", `{"url":"not a url",`+session+`}`),
 	}
-	resp, err := chain.Send(t.Context(), pipeline.NewRequest("["+strings.Join(evs, ",")+"]"))
+	return "[" + strings.Join(evs, ",") + "]"
+}
+
+// poisonFailedRecord is an ingest/1 record whose event lacks its source, written to the stream
+// as a producer that skips ingest would: enrich sets it aside under failed/stage=enrich/, and the
+// patch of docs/operations.md ("Failed records") gives it one.
+const poisonFailedRecord = `{"firelane":"ingest/1","context":{"received_at":"2026-11-25T09:01:01.000Z","request_id":"req-poison-1","source_ip":"198.51.100.23","stage":"prod"},` +
+	`"event":{"specversion":"1.0","id":"px-1","type":"com.acme.web.page_view","data":{"url":"https://shop.acme.test/","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}}`
+
+// recoverySchemas returns a copy of the repository's schemas that, unlike the ones the events
+// met, knows recoveredType.
+func recoverySchemas(t *testing.T) string {
+	t.Helper()
+	schemaDir := t.TempDir()
+	files, _ := filepath.Glob(filepath.Join("..", "..", "schemas", "*.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(schemaDir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(schemaDir, recoveredType+".v1.json"), []byte(recoveredSchema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return schemaDir
+}
+
+// recoveryLake sends [recoveryMix] through the local chain into a new lake, and the poison
+// records straight into its stream, and returns the lake's directory and [recoverySchemas].
+func recoveryLake(t *testing.T, poison ...string) (lakeDir, schemaDir string) {
+	t.Helper()
+	lakeDir = t.TempDir()
+	t.Setenv("SCHEMAS_DIR", "")
+	t.Setenv("FIRELANE_VALIDATOR", "")
+	reg, err := schema.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := pipeline.New(pipeline.Config{Registry: reg, Sink: localfirehose.DirSink{Dir: lakeDir}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := chain.Send(t.Context(), pipeline.NewRequest(recoveryMix()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,20 +116,7 @@ func recoveryLake(t *testing.T, poison ...string) (lakeDir, schemaDir string) {
 	if _, err := chain.Drain(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join("..", "..", "schemas", "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(schemaDir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(schemaDir, recoveredType+".v1.json"), []byte(recoveredSchema), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return lakeDir, schemaDir
+	return lakeDir, recoverySchemas(t)
 }
 
 // lakeRows returns the lake's rows by event id.
@@ -127,7 +146,8 @@ func lakeRows(t *testing.T, dir string) map[string][]map[string]any {
 	return rows
 }
 
-// rejectedAt returns each rejected event's failed_at, by event id.
+// rejectedAt returns the receive time each rejected event's envelope keeps (failed/2's context;
+// failed_at for a failed/1 envelope, which has none), by event id.
 func rejectedAt(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -140,6 +160,9 @@ func rejectedAt(t *testing.T, dir string) map[string]string {
 				t.Fatal(err)
 			}
 			out[env.EventID] = env.FailedAt
+			if env.Context != nil {
+				out[env.EventID] = env.Context.ReceivedAt
+			}
 		}
 	}
 	return out
@@ -273,100 +296,31 @@ func TestRecoverPatchAndFilter(t *testing.T) {
 	}
 }
 
-// operationsCommands returns the `firelane recover` lines of a code block under heading in
-// docs/operations.md, split into arguments (without "firelane recover").
-func operationsCommands(t *testing.T, heading string) [][]string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
-	i := strings.Index(doc, heading)
-	if i < 0 {
-		t.Fatalf("docs/operations.md has no %q", heading)
-	}
-	doc = doc[i:]
-	start := strings.Index(doc, "```sh\n")
-	end := strings.Index(doc[start+6:], "```")
-	var out [][]string
-	for _, l := range strings.Split(doc[start+6:start+6+end], "\n") {
-		if f := strings.Fields(l); len(f) > 2 && f[0] == "firelane" && f[1] == "recover" {
-			out = append(out, f[2:])
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("docs/operations.md: no firelane recover command after %q", heading)
-	}
-	return out
-}
-
-// localArgs points a documented command's paths at a test's lake, schemas and patch files.
-func localArgs(args []string, lakeDir, schemaDir, patchDir string) []string {
-	out := append([]string(nil), args...)
-	for i := 0; i+1 < len(out); i++ {
-		switch out[i] {
-		case "-lake":
-			out[i+1] = lakeDir
-		case "-schemas":
-			out[i+1] = schemaDir
-		case "-patch":
-			typ, file, _ := strings.Cut(out[i+1], "=")
-			out[i+1] = typ + "=" + filepath.Join(patchDir, file)
-		}
-	}
-	return out
-}
-
-func TestOperationsRecoverCommands(t *testing.T) {
-	ctxJSON := `{"received_at":"2026-11-25T09:01:01.000Z","request_id":"req-poison-1","source_ip":"198.51.100.23","stage":"prod"}`
-	noSource := `{"firelane":"ingest/1","context":` + ctxJSON + `,"event":{"specversion":"1.0","id":"px-1","type":"com.acme.web.page_view",` +
-		`"data":{"url":"https://shop.acme.test/","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}}`
-	lakeDir, schemaDir := recoveryLake(t, noSource)
-	patchDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(patchDir, "fix.json"), []byte(`[{"op":"add","path":"/source","value":"/web"}]`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+func TestRecoverFlags(t *testing.T) {
+	t.Setenv("SCHEMAS_DIR", "")
+	t.Setenv("FIRELANE_VALIDATOR", "")
+	dir := t.TempDir()
 	tests := []struct {
-		name, heading string
-		want          []string // the summaries of the commands, in order
+		name string
+		args []string
+		want string
 	}{
-		{"rejected events", "**Rejected events**", []string{
-			"7 selected: would recover 3, still failing 4",
-			"7 selected: recovered 3, still failing 4",
-		}},
-		{"failed records", "**Failed records**", []string{
-			"1 selected: would recover 1, still failing 0",
-			"1 selected: recovered 1, still failing 0",
-		}},
+		{"no lake", nil, "name one lake"},
+		{"two lakes", []string{"-lake", dir, "-bucket", "b"}, "name one lake"},
+		{"stream with a local lake", []string{"-lake", dir, "-stream", "s"}, "go with -bucket"},
+		{"endpoint with a local lake", []string{"-lake", dir, "-endpoint", "http://127.0.0.1:1"}, "go with -bucket"},
+		{"bucket without a stream", []string{"-bucket", "b"}, "needs -stream"},
+		{"bad time", []string{"-bucket", "b", "-dry-run", "-since", "yesterday"}, "RFC 3339"},
+		{"stray argument", []string{"-lake", dir, "more"}, "unexpected arguments"},
+		{"bad partition key", []string{"-bucket", "b", "-dry-run", "-partition-key", "subject,time"}, `"time" is not one of subject, source, type, id`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmds := operationsCommands(t, tt.heading)
-			if len(cmds) != len(tt.want) {
-				t.Fatalf("got %d commands, want %d", len(cmds), len(tt.want))
-			}
-			for i, args := range cmds {
-				s := summaryOf(recoverOut(t, localArgs(args, lakeDir, schemaDir, patchDir)...))
-				if !strings.Contains(s, tt.want[i]) {
-					t.Errorf("firelane recover %s: got %q, want %q in it", strings.Join(args, " "), s, tt.want[i])
-				}
+			var out bytes.Buffer
+			err := recoverWith(t.Context(), tt.args, recoverEnv{out: &out})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one saying %q", err, tt.want)
 			}
 		})
-	}
-	rows := lakeRows(t, lakeDir)
-	if len(rows["px-1"]) != 1 {
-		t.Fatalf("recovered failed record: got %d rows, want 1", len(rows["px-1"]))
-	}
-	row := rows["px-1"][0]
-	for k, want := range map[string]string{"received_at": "2026-11-25T09:01:01.000Z", "request_id": "req-poison-1", "source": "/web"} {
-		if row[k] != want {
-			t.Errorf("recovered failed record: got %s %v, want %s", k, row[k], want)
-		}
-	}
-	for _, id := range []string{"rc-1", "rc-2", "rc-3"} {
-		if len(rows[id]) != 1 {
-			t.Errorf("recovered rejected event %s: got %d rows, want 1", id, len(rows[id]))
-		}
 	}
 }

@@ -402,9 +402,11 @@ func (h *Handler) failedRecord(ctx context.Context, k *Record, reason error) []b
 		FailedAt: event.FormatTime(h.now()), Reasons: []event.Reason{{Keyword: keywordOf(reason), Message: reason.Error()}}, Original: k.Data,
 	}
 	var attrs struct {
-		ID    json.RawMessage `json:"id"`
-		Type  json.RawMessage `json:"type"`
-		Event struct {
+		ID      json.RawMessage `json:"id"`
+		Type    json.RawMessage `json:"type"`
+		Format  json.RawMessage `json:"firelane"`
+		Context json.RawMessage `json:"context"`
+		Event   struct {
 			ID   json.RawMessage `json:"id"`
 			Type json.RawMessage `json:"type"`
 		} `json:"event"`
@@ -414,6 +416,11 @@ func (h *Handler) failedRecord(ctx context.Context, k *Record, reason error) []b
 			attrs.ID, attrs.Type = attrs.Event.ID, attrs.Event.Type
 		}
 		f.EventID, f.EventType = stringOf(attrs.ID, event.MaxFailedAttr), stringOf(attrs.Type, event.MaxFailedAttr)
+		// failed/2: an ingest record's server context, as far as it reads (Encode bounds it).
+		var sc event.ServerContext
+		if string(attrs.Format) == `"`+event.FormatIngest+`"` && json.Unmarshal(attrs.Context, &sc) == nil {
+			f.Context = &sc
+		}
 	}
 	seq := event.ClipJSON(k.SequenceNumber, 128) // Kinesis' are at most 128 digits
 	b, kept := f.Encode(awsbatch.FirehoseLimits.MaxRecordBytes, "Kinesis sequence number "+seq)

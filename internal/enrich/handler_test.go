@@ -275,21 +275,27 @@ func TestHandleDeadline(t *testing.T) {
 
 func TestHandlePoisonReasons(t *testing.T) {
 	huge := `{"specversion":"1.0","id":"big","source":"/t","type":"com.acme.web.page_view","data":{"pad":"` + strings.Repeat("x", 1000<<10) + `"}}`
+	const ctx = `{"received_at":"2026-11-25T09:01:01.000Z","request_id":"r-1","source_ip":"198.51.100.23","stage":"prod"}`
 	tests := []struct {
 		name, data, reason string
 		eventID            string
+		wantCtx            *event.ServerContext // failed/2's context
 	}{
-		{"not JSON", "\x00\x01", "not a JSON object", ""},
-		{"bad event time", `{"specversion":"1.0","id":"t1","source":"/t","type":"t.t","time":"noon"}`, "time", "t1"},
-		{"truncated JSON", `{"specversion":"1.0",`, "decode record", ""},
-		{"JSON but not an object", `[1,2]`, "not a JSON object", ""},
-		{"no specversion", `{"id":"1"}`, "neither a firelane record nor a CloudEvent", "1"},
-		{"bad envelope", `{"specversion":"1.0","id":"x1","type":"t.t"}`, "source", "x1"},
-		{"unknown format", `{"firelane":"ingest/9","context":{},"event":{}}`, "unknown firelane record format", ""},
-		{"ingest record without context", `{"firelane":"ingest/1","event":` + bareEvent("n") + `}`, "no context", "n"},
-		{"already enriched", `{"firelane":"enriched/1","enrichment":{},"event":` + bareEvent("e") + `}`, "already enriched", "e"},
-		{"x-pii on a value of the wrong shape", `{"specversion":"1.0","id":"w","source":"/t","type":"com.acme.web.page_view","data":{"user_id":"u"}}`, "", "w"},
-		{"too large once enriched", huge, "Firehose takes at most", "big"},
+		{"not JSON", "\x00\x01", "not a JSON object", "", nil},
+		{"bad event time", `{"specversion":"1.0","id":"t1","source":"/t","type":"t.t","time":"noon"}`, "time", "t1", nil},
+		{"truncated JSON", `{"specversion":"1.0",`, "decode record", "", nil},
+		{"JSON but not an object", `[1,2]`, "not a JSON object", "", nil},
+		{"no specversion", `{"id":"1"}`, "neither a firelane record nor a CloudEvent", "1", nil},
+		{"bad envelope", `{"specversion":"1.0","id":"x1","type":"t.t"}`, "source", "x1", nil},
+		{"unknown format", `{"firelane":"ingest/9","context":{},"event":{}}`, "unknown firelane record format", "", nil},
+		{"ingest record without context", `{"firelane":"ingest/1","event":` + bareEvent("n") + `}`, "no context", "n", nil},
+		{"already enriched", `{"firelane":"enriched/1","enrichment":{},"event":` + bareEvent("e") + `}`, "already enriched", "e", nil},
+		{"x-pii on a value of the wrong shape", `{"specversion":"1.0","id":"w","source":"/t","type":"com.acme.web.page_view","data":{"user_id":"u"}}`, "", "w", nil},
+		{"too large once enriched", huge, "Firehose takes at most", "big", nil},
+		{"ingest record with a bad event", `{"firelane":"ingest/1","context":` + ctx + `,"event":{"specversion":"1.0","id":"c1","type":"t.t"}}`, "source", "c1",
+			&event.ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: "r-1", SourceIP: "198.51.100.0", Stage: "prod"}},
+		{"ingest record whose context is not one", `{"firelane":"ingest/1","context":{"received_at":1},"event":{"specversion":"1.0","id":"c2","type":"t.t"}}`, "received_at", "c2", nil},
+		{"bare event with a context extension", `{"specversion":"1.0","id":"c3","type":"t.t","context":` + ctx + `}`, "source", "c3", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -322,6 +328,9 @@ func TestHandlePoisonReasons(t *testing.T) {
 			}
 			if f.EventID != tc.eventID || f.Kind != event.KindFailed || f.FailedAt != "2026-11-25T09:01:02.000Z" {
 				t.Errorf("got %+v", f)
+			}
+			if (f.Context == nil) != (tc.wantCtx == nil) || (f.Context != nil && *f.Context != *tc.wantCtx) {
+				t.Errorf("got context %+v, want %+v", f.Context, tc.wantCtx)
 			}
 			if !strings.HasPrefix(tc.data, string(f.Original)) || (len(f.Original) < len(tc.data) && len(f.Reasons) != 2) {
 				t.Errorf("original is not the record's data, nor a prefix of it with a reason saying so")

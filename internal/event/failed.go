@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"unicode/utf8"
 )
 
@@ -17,6 +18,10 @@ const (
 	MaxKeyword     = 64
 	MaxMessage     = 512
 	MaxReasonsSize = 32 << 10 // all the reasons of one envelope
+	// MaxContextField bounds each field of the server context (failed/2); a longer one is left
+	// out, never cut. Ingest cuts the fields to 1 KiB before escaping, so only text that JSON
+	// escapes heavily reaches it.
+	MaxContextField = 2 << 10
 	// MinFailedLimit is the smallest record limit [Failed.Encode] keeps to: the largest envelope
 	// without its original fits in it with room to spare.
 	MinFailedLimit = 64 << 10
@@ -29,13 +34,25 @@ const KeywordTruncated = "truncated"
 // quotes, braces and the comma.
 const reasonOverhead = len(`{"location":"","keyword":"","message":""},`)
 
+// Prefixes of a source IP that an envelope's context keeps: enrich's defaults
+// (IPV4_PREFIX_BITS, IPV6_PREFIX_BITS), so that an envelope, which is kept as long as the lake,
+// holds no more of the address than a lake row of the default configuration.
+const (
+	EnvelopeIPv4Bits = 24
+	EnvelopeIPv6Bits = 48
+)
+
 // Encode returns f as one newline-terminated JSON line of at most limit bytes (limit at least
 // [MinFailedLimit]) and how many bytes of f.Original it holds. Whatever f holds, every part is
 // bounded after encoding: event_id and event_type of more than [MaxFailedAttr] bytes are left out,
-// each reason's fields are cut (and marked with "…") to [MaxLocation], [MaxKeyword] and
-// [MaxMessage], reasons past [MaxReasonsSize] are left out (the first is always kept), and an
-// original that would not fit is cut, with a reason (keyword [KeywordTruncated]) that says from
-// how many bytes to how many and, when whole is not empty, where the whole record stays.
+// as is each server-context field of more than [MaxContextField], each reason's fields are cut
+// (and marked with "…") to [MaxLocation], [MaxKeyword] and [MaxMessage], reasons past
+// [MaxReasonsSize] are left out (the first is always kept), and an original that would not fit is
+// cut, with a reason (keyword [KeywordTruncated]) that says from how many bytes to how many and,
+// when whole is not empty, where the whole record stays.
+//
+// The context's source_ip is written anonymised ([AnonymiseIP]), never whole; f itself is not
+// changed.
 //
 // The output is what encoding/json writes with HTML escaping off, so a reader decodes it with any
 // JSON library; the original is spliced in as base64 rather than encoded twice.
@@ -46,6 +63,7 @@ func (f Failed) Encode(limit int, whole string) ([]byte, int) {
 	if JSONLen(f.EventType) > MaxFailedAttr {
 		f.EventType = ""
 	}
+	f.Context = boundContext(f.Context)
 	f.Reasons, _, _ = BoundReasons(f.Reasons, MaxReasonsSize)
 	original := f.Original
 	f.Original = []byte{} // encodes as "", the place the base64 goes
@@ -69,6 +87,44 @@ func (f Failed) Encode(limit int, whole string) ([]byte, int) {
 	out = append(out, head[:cut]...)
 	out = base64.StdEncoding.AppendEncode(out, original[:kept])
 	return append(out, head[cut:]...), kept
+}
+
+// boundContext returns a copy of c with its source IP anonymised and every field over
+// [MaxContextField] left out; nil when nothing is left.
+func boundContext(c *ServerContext) *ServerContext {
+	if c == nil {
+		return nil
+	}
+	b := *c
+	b.SourceIP = AnonymiseIP(b.SourceIP)
+	for _, s := range []*string{&b.ReceivedAt, &b.RequestID, &b.SourceIP, &b.UserAgent, &b.APIKeyID, &b.Principal, &b.Stage} {
+		if JSONLen(*s) > MaxContextField {
+			*s = ""
+		}
+	}
+	if b == (ServerContext{}) {
+		return nil
+	}
+	return &b
+}
+
+// AnonymiseIP returns the address ip names with its host bits zeroed past [EnvelopeIPv4Bits] or
+// [EnvelopeIPv6Bits] (198.51.100.23 becomes 198.51.100.0), and "" when ip is not an address.
+func AnonymiseIP(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	addr = addr.Unmap().WithZone("")
+	bits := EnvelopeIPv6Bits
+	if addr.Is4() {
+		bits = EnvelopeIPv4Bits
+	}
+	p, err := addr.Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return p.Addr().String()
 }
 
 func truncatedMessage(from, to int, whole string) string {

@@ -60,10 +60,15 @@ func TestEncodeBounded(t *testing.T) {
 		wantCut  bool
 		wantAttr bool
 	}{
-		{name: "small", f: Failed{EventID: "e-1", EventType: "t", Reasons: []Reason{{Message: "m"}}, Original: []byte("{}")}, wantAttr: true},
+		{name: "small", f: Failed{EventID: "e-1", EventType: "t", Reasons: []Reason{{Message: "m"}}, Original: []byte("{}"),
+			Context: &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: "r-1", SourceIP: "198.51.100.23", UserAgent: "Mozilla/5.0"}}, wantAttr: true},
 		{name: "original at the limit", f: Failed{Reasons: []Reason{{Message: "m"}}, Original: bytes.Repeat([]byte{0xff}, 1<<20)}, wantCut: true},
 		{name: "everything huge", wantCut: true, f: Failed{EventID: big, EventType: big, Original: []byte(big),
+			Context: &ServerContext{ReceivedAt: big, RequestID: big, SourceIP: big, UserAgent: big, APIKeyID: big, Principal: big, Stage: big},
 			Reasons: []Reason{{Location: big, Keyword: big, Message: big}, {Location: big, Keyword: big, Message: big}}}},
+		{name: "context at ingest's bounds", f: Failed{Original: bytes.Repeat([]byte("x"), 700<<10), Reasons: []Reason{{Message: "m"}},
+			Context: &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: hostile(1024), SourceIP: "2001:db8:85a3:8d3::1",
+				UserAgent: strings.Repeat("a", 1024), APIKeyID: hostile(1024), Principal: strings.Repeat("é", 512), Stage: hostile(1024)}}},
 		{name: "many reasons", f: func() Failed {
 			f := Failed{Original: bytes.Repeat([]byte("x"), 700<<10)}
 			for range 1000 {
@@ -126,6 +131,83 @@ func checkEnvelope(t testing.TB, f Failed, b []byte, kept, limit int) {
 			t.Fatalf("event_id is not the event's")
 		}
 	}
+	checkContext(t, f.Context, got.Context)
+}
+
+// checkContext asserts what [Failed.Encode] promises of the context: each field the caller's
+// (as encoding/json reads it back) or left out, within [MaxContextField], and the source IP
+// never whole.
+func checkContext(t testing.TB, in, got *ServerContext) {
+	t.Helper()
+	if got == nil {
+		return
+	}
+	if in == nil {
+		t.Fatalf("got context %+v, want none", got)
+	}
+	var want ServerContext
+	b, _ := json.Marshal(in)
+	_ = json.Unmarshal(b, &want)
+	pairs := []struct{ name, got, want string }{
+		{"received_at", got.ReceivedAt, want.ReceivedAt}, {"request_id", got.RequestID, want.RequestID},
+		{"user_agent", got.UserAgent, want.UserAgent}, {"api_key_id", got.APIKeyID, want.APIKeyID},
+		{"principal", got.Principal, want.Principal}, {"stage", got.Stage, want.Stage},
+	}
+	for _, p := range pairs {
+		if p.got != "" && p.got != p.want {
+			t.Fatalf("context %s: got %d bytes that are not the caller's", p.name, len(p.got))
+		}
+		if JSONLen(p.got) > MaxContextField {
+			t.Fatalf("context %s: got %d encoded bytes, want at most %d", p.name, JSONLen(p.got), MaxContextField)
+		}
+	}
+	if got.SourceIP != "" && got.SourceIP != AnonymiseIP(in.SourceIP) {
+		t.Fatalf("context source_ip: got %q, want the anonymised %q", got.SourceIP, AnonymiseIP(in.SourceIP))
+	}
+}
+
+func TestEncodeContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		ctx     *ServerContext
+		want    string // the context member as written, "" for none
+		wantErr bool
+	}{
+		{"none", nil, "", false},
+		{"IPv4 anonymised", &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: "r-1", SourceIP: "198.51.100.23", Stage: "prod"},
+			`"context":{"received_at":"2026-11-25T09:01:01.000Z","request_id":"r-1","source_ip":"198.51.100.0","stage":"prod"}`, false},
+		{"IPv6 anonymised", &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", SourceIP: "2001:db8:85a3:8d3::1"},
+			`"context":{"received_at":"2026-11-25T09:01:01.000Z","source_ip":"2001:db8:85a3::"}`, false},
+		{"IPv4-mapped", &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", SourceIP: "::ffff:198.51.100.23"},
+			`"context":{"received_at":"2026-11-25T09:01:01.000Z","source_ip":"198.51.100.0"}`, false},
+		{"not an address is left out", &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", SourceIP: "198.51.100.23, 10.0.0.1"},
+			`"context":{"received_at":"2026-11-25T09:01:01.000Z"}`, false},
+		{"a field too long is left out, not cut", &ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", UserAgent: hostile(MaxContextField)},
+			`"context":{"received_at":"2026-11-25T09:01:01.000Z"}`, false},
+		{"empty", &ServerContext{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := Failed{Format: FormatFailed, Kind: KindRejected, Stage: "ingest", FailedAt: "2026-11-25T09:01:02.000Z",
+				Reasons: []Reason{{Message: "m"}}, Original: []byte("{}"), Context: tt.ctx}
+			var before ServerContext
+			if tt.ctx != nil {
+				before = *tt.ctx
+			}
+			b, _ := f.Encode(MinFailedLimit, "")
+			i := bytes.Index(b, []byte(`"context":`))
+			got := ""
+			if i >= 0 {
+				got = string(b[i : i+bytes.IndexByte(b[i:], '}')+1])
+			}
+			if got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+			if tt.ctx != nil && *tt.ctx != before {
+				t.Errorf("Encode changed the caller's context: got %+v, want %+v", *tt.ctx, before)
+			}
+		})
+	}
 }
 
 // FuzzFailedEncode checks the bound of [Failed.Encode] for any parts and any limit from
@@ -140,7 +222,9 @@ func FuzzFailedEncode(f *testing.F) {
 		// Repeat the input so that short fuzz inputs reach the limits too.
 		n := 1 + int(repeat)%64
 		fl := Failed{Format: FormatFailed, Kind: KindRejected, Stage: "ingest", FailedAt: "2026-11-25T09:01:02.000Z",
-			EventID: strings.Repeat(id, n), EventType: typ, Original: bytes.Repeat(original, min(n*16, (1100<<10)/max(len(original), 1)))}
+			EventID: strings.Repeat(id, n), EventType: typ, Original: bytes.Repeat(original, min(n*16, (1100<<10)/max(len(original), 1))),
+			Context: &ServerContext{ReceivedAt: typ, RequestID: strings.Repeat(id, n), SourceIP: loc, UserAgent: strings.Repeat(msg, n),
+				APIKeyID: kw, Principal: strings.Repeat(loc, n), Stage: msg}}
 		for range n {
 			fl.Reasons = append(fl.Reasons, Reason{Location: strings.Repeat(loc, n), Keyword: kw, Message: strings.Repeat(msg, n)})
 		}
@@ -156,4 +240,28 @@ func FuzzFailedEncode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncodeLargestHead builds the largest envelope without its original (attributes, every
+// context field and the reasons at their bounds, in escaped characters) and encodes it at
+// [MinFailedLimit]: it must fit, keep the context whole and cut only the original.
+func TestEncodeLargestHead(t *testing.T) {
+	field := strings.Repeat("\x01", MaxContextField/6) // each byte escapes to \u0001
+	f := Failed{Format: FormatFailed, Kind: KindFailed, Stage: "enrich", FailedAt: "2026-11-25T09:01:02.000Z",
+		EventID: strings.Repeat("\x01", MaxFailedAttr/6), EventType: strings.Repeat("\x01", MaxFailedAttr/6),
+		Context:  &ServerContext{ReceivedAt: field, RequestID: field, SourceIP: "2001:db8::1", UserAgent: field, APIKeyID: field, Principal: field, Stage: field},
+		Original: bytes.Repeat([]byte("x"), MinFailedLimit)}
+	for range 1000 {
+		f.Reasons = append(f.Reasons, Reason{Location: hostile(300), Keyword: hostile(100), Message: hostile(600)})
+	}
+	b, kept := f.Encode(MinFailedLimit, "Kinesis sequence number 1")
+	checkEnvelope(t, f, b, kept, MinFailedLimit)
+	var got Failed
+	_ = json.Unmarshal(b, &got)
+	if got.Context == nil || got.Context.UserAgent != field || got.Context.Stage != field {
+		t.Errorf("got context %+v, want every field kept", got.Context)
+	}
+	if kept == 0 || kept == len(f.Original) {
+		t.Errorf("got %d bytes of the original kept, want some and not all", kept)
+	}
 }

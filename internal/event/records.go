@@ -16,8 +16,15 @@ import (
 const (
 	FormatIngest   = "ingest/1"
 	FormatEnriched = "enriched/1"
-	FormatFailed   = "failed/1"
+	FormatFailed   = "failed/2" // what every stage writes; readers still read FormatFailedV1
+	// FormatFailedV1 is the failed-event envelope without the server context, as stages wrote it
+	// before [FormatFailed]: readers read both.
+	FormatFailedV1 = "failed/1"
 )
+
+// IsFailedFormat tells whether format marks a failed-event envelope of a version a reader knows
+// ([FormatFailed] or [FormatFailedV1]).
+func IsFailedFormat(format string) bool { return format == FormatFailed || format == FormatFailedV1 }
 
 // TimeLayout is the layout of every timestamp firelane writes: RFC 3339, UTC, milliseconds.
 const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -108,15 +115,21 @@ type Reason struct {
 // Failed is the failed-event envelope: one shape for every record any stage sets aside, written to
 // the failed-events delivery stream. Original holds the record's bytes exactly as the stage got them
 // (base64 in JSON), so nothing is lost even when they are not JSON.
+//
+// Context (failed/2) is the server context the event was received with, when the stage knows it:
+// ingest's for the request, enrich's from the ingest/1 record it read. It lets a recovered event
+// keep its received_at and request id; [Failed.Encode] bounds it and writes its source_ip only
+// anonymised. Original stays the last member: Encode splices it in.
 type Failed struct {
-	Format    string   `json:"firelane"`
-	Kind      string   `json:"kind"`  // KindRejected or KindFailed
-	Stage     string   `json:"stage"` // "ingest", "enrich" or "transform"
-	FailedAt  string   `json:"failed_at"`
-	EventID   string   `json:"event_id,omitempty"`
-	EventType string   `json:"event_type,omitempty"`
-	Reasons   []Reason `json:"reasons"`
-	Original  []byte   `json:"original"`
+	Format    string         `json:"firelane"`
+	Kind      string         `json:"kind"`  // KindRejected or KindFailed
+	Stage     string         `json:"stage"` // "ingest", "enrich" or "transform"
+	FailedAt  string         `json:"failed_at"`
+	EventID   string         `json:"event_id,omitempty"`
+	EventType string         `json:"event_type,omitempty"`
+	Context   *ServerContext `json:"context,omitempty"`
+	Reasons   []Reason       `json:"reasons"`
+	Original  []byte         `json:"original"`
 }
 
 // Kinds of input the later stages accept.

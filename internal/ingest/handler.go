@@ -190,7 +190,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			var used int
 			r.Errors, used, r.ErrorsTruncated = boundReasons(res.Reasons, budget)
 			budget = max(budget-used, 0)
-			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, now)})
+			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, &sc, now)})
 			rejIndex = append(rejIndex, i)
 			rejAttrs = append(rejAttrs, res.Attrs)
 			typ := obs.FoldedType

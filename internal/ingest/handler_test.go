@@ -417,6 +417,19 @@ func TestRejectedEnvelope(t *testing.T) {
 	if !slices.Equal(got.Reasons, r.Results[1].Errors) {
 		t.Errorf("record reasons %+v differ from the answer's %+v", got.Reasons, r.Results[1].Errors)
 	}
+	// failed/2: the request's server context, the source IP anonymised as a lake row holds it.
+	want := event.ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: "req-1", SourceIP: "198.51.100.0",
+		UserAgent: "test/1.0", APIKeyID: "key-1", Stage: "prod"}
+	if got.Context == nil || *got.Context != want {
+		t.Errorf("got context %+v, want %+v", got.Context, want)
+	}
+	if bytes.Contains(recs[0].Data, []byte("198.51.100.23")) {
+		t.Error("the envelope holds the whole source IP")
+	}
+	var accepted event.IngestRecord
+	if err := json.Unmarshal(f.streamed.all()[0].Data, &accepted); err != nil || accepted.Context.SourceIP != "198.51.100.23" {
+		t.Errorf("got the accepted event's record context %+v (%v), want the whole source IP, which enrich needs", accepted.Context, err)
+	}
 }
 
 // TestRejectedNotWritten checks that a rejected event the failed-events stream does not take is

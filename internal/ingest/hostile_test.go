@@ -121,7 +121,10 @@ func TestFailedRecordBounded(t *testing.T) {
 	for range MaxErrorsLimit {
 		reasons = append(reasons, event.Reason{Location: raw(1000), Keyword: raw(1000), Message: raw(5000)})
 	}
-	b := failedRecord(ev, event.Attrs{ID: raw(256), Type: raw(256)}, reasons, time.Date(2026, 11, 25, 9, 1, 2, 0, time.UTC))
+	// The server context with every field at the bound the request's reading cuts it to.
+	sc := event.ServerContext{ReceivedAt: "2026-11-25T09:01:01.000Z", RequestID: raw(maxContextField), SourceIP: raw(maxContextField),
+		UserAgent: raw(maxUserAgent), APIKeyID: raw(maxContextField), Principal: raw(maxContextField), Stage: raw(maxContextField)}
+	b := failedRecord(ev, event.Attrs{ID: raw(256), Type: raw(256)}, reasons, &sc, time.Date(2026, 11, 25, 9, 1, 2, 0, time.UTC))
 	if len(b) > awsbatch.FirehoseLimits.MaxRecordBytes {
 		t.Fatalf("envelope is %d bytes, over Firehose's %d", len(b), awsbatch.FirehoseLimits.MaxRecordBytes)
 	}
@@ -131,6 +134,9 @@ func TestFailedRecordBounded(t *testing.T) {
 	}
 	if string(got.Original) != string(ev) || len(got.Reasons) == 0 {
 		t.Errorf("got %d bytes of original and %d reasons, want the whole event (%d) and reasons", len(got.Original), len(got.Reasons), len(ev))
+	}
+	if got.Context == nil || got.Context.ReceivedAt != sc.ReceivedAt {
+		t.Errorf("got context %+v, want its received_at kept", got.Context)
 	}
 }
 

@@ -87,14 +87,15 @@ func boundReasons(rs []event.Reason, budget int) ([]event.Reason, int, bool) {
 }
 
 // failedRecord builds the failed-event envelope of a rejected event, newline-terminated so that
-// the S3 objects Firehose writes are NDJSON. It always fits one Firehose record (see
-// [event.Failed.Encode]); with events of at most [MaxEventBytesLimit] bytes, the original is
-// always whole.
-func failedRecord(raw []byte, a event.Attrs, reasons []event.Reason, now time.Time) []byte {
+// the S3 objects Firehose writes are NDJSON, with the request's server context so that a recovered
+// event keeps its received_at and request id. It always fits one Firehose record (see
+// [event.Failed.Encode], which also anonymises the source IP); with events of at most
+// [MaxEventBytesLimit] bytes, the original is always whole.
+func failedRecord(raw []byte, a event.Attrs, reasons []event.Reason, sc *event.ServerContext, now time.Time) []byte {
 	f := event.Failed{
 		Format: event.FormatFailed, Kind: event.KindRejected, Stage: "ingest",
 		FailedAt: event.FormatTime(now), EventID: a.ID, EventType: a.Type,
-		Reasons: reasons, Original: raw,
+		Context: sc, Reasons: reasons, Original: raw,
 	}
 	b, _ := f.Encode(awsbatch.FirehoseLimits.MaxRecordBytes, "")
 	return b

@@ -151,6 +151,7 @@ func TestSizeModel(t *testing.T) {
 		{"Kinesis record", s.KinesisRecordBytes - s.EventBytes, kinesisOverhead},
 		{"enriched record", s.EnrichedBytes - s.EventBytes, enrichedOverhead},
 		{"lake row", s.LakeRowBytes - s.EventBytes, lakeRowOverhead},
+		{"failed-event record", s.FailedBytes - s.EventBytes, failedOverhead},
 		{"gzip ratio", s.GzipRatio, lakeGzipRatio},
 	}
 	for _, tc := range tests {

@@ -54,7 +54,7 @@ const (
 	kinesisOverhead  = 307   // ingest record (format marker, server context) plus partition key
 	enrichedOverhead = 744   // enriched record
 	lakeRowOverhead  = 578   // lake row
-	failedOverhead   = 586   // failed-event record beyond the event itself
+	failedOverhead   = 858   // failed-event record (failed/2, with the server context) beyond the event itself
 	lakeGzipRatio    = 0.194 // gzip of the lake rows
 )
 

@@ -25,17 +25,23 @@ type Manifest struct {
 	FinishedAt string      `json:"finished_at"`
 	Objects    []string    `json:"objects"`
 	Sent       []SentEvent `json:"sent"`
+	// Part and Parts number the objects of a run that sent more than one manifest holds.
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
 }
 
 // SentEvent is one event a run sent: its fingerprint ([event.Fingerprint]), id, type, version,
-// the receive time it was sent with, and the object its envelope was read from.
+// the receive time it was sent with, the object its envelope was read from, and where the stream
+// put it (shard and sequence number, as PutRecords answered).
 type SentEvent struct {
-	Fingerprint  string `json:"fingerprint"`
-	EventID      string `json:"event_id"`
-	EventType    string `json:"event_type"`
-	EventVersion int    `json:"event_version"`
-	ReceivedAt   string `json:"received_at"`
-	Object       string `json:"object"`
+	Fingerprint    string `json:"fingerprint"`
+	EventID        string `json:"event_id"`
+	EventType      string `json:"event_type"`
+	EventVersion   int    `json:"event_version"`
+	ReceivedAt     string `json:"received_at"`
+	Object         string `json:"object"`
+	ShardID        string `json:"shard_id,omitempty"`
+	SequenceNumber string `json:"sequence_number,omitempty"`
 }
 
 // readManifests returns the fingerprints every earlier run sent.
@@ -62,17 +68,35 @@ func readManifests(ctx context.Context, s Store) (map[string]bool, error) {
 	return done, nil
 }
 
+// maxManifestEvents bounds the events one manifest object names (a few hundred bytes each), so
+// that every part stays far below the size a later run reads an object to ([maxObjectBytes]).
+var maxManifestEvents = 100_000
+
 // writeManifest writes m under ManifestPrefix, keyed by the hour it finished as Firehose keys
-// its objects, and returns the key.
-func writeManifest(ctx context.Context, s Store, m Manifest, at time.Time) (string, error) {
+// its objects, in parts of at most maxManifestEvents events, and returns their keys. Each part is
+// a whole manifest of its own: a later run reads them all.
+func writeManifest(ctx context.Context, s Store, m Manifest, at time.Time) ([]string, error) {
 	m.FinishedAt = event.FormatTime(at)
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode recovery manifest: %w", err)
+	base := ManifestPrefix + at.UTC().Format("2006/01/02/15/") + "recovery-" + at.UTC().Format("2006-01-02-15-04-05") + "-" + uuid.NewString()
+	sent := m.Sent
+	parts := max(1, (len(sent)+maxManifestEvents-1)/maxManifestEvents)
+	keys := make([]string, 0, parts)
+	for i := range parts {
+		part := m
+		part.Sent = sent[i*maxManifestEvents : min(len(sent), (i+1)*maxManifestEvents)]
+		key := base + ".json"
+		if parts > 1 {
+			part.Part, part.Parts = i+1, parts
+			key = fmt.Sprintf("%s-part%d-of-%d.json", base, i+1, parts)
+		}
+		b, err := json.Marshal(part)
+		if err != nil {
+			return keys, fmt.Errorf("encode recovery manifest: %w", err)
+		}
+		if err := s.Put(ctx, key, append(b, '\n')); err != nil {
+			return keys, fmt.Errorf("write recovery manifest: %w", err)
+		}
+		keys = append(keys, key)
 	}
-	key := ManifestPrefix + at.UTC().Format("2006/01/02/15/") + "recovery-" + at.UTC().Format("2006-01-02-15-04-05") + "-" + uuid.NewString() + ".json"
-	if err := s.Put(ctx, key, append(b, '\n')); err != nil {
-		return "", fmt.Errorf("write recovery manifest: %w", err)
-	}
-	return key, nil
+	return keys, nil
 }

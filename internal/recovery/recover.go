@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,8 +23,15 @@ type Writer interface {
 	Write(ctx context.Context, recs []awsbatch.Record) []awsbatch.Result
 }
 
-// Prefixes of the lake that a run reads envelopes from.
-var envelopePrefixes = []string{event.KindRejected + "/", event.KindFailed + "/"}
+// envelopeKinds are the first segments of the lake's keys that a run reads envelopes under.
+var envelopeKinds = []string{event.KindRejected, event.KindFailed}
+
+// The stages a run reports its progress in: reading the envelope objects, then sending the
+// events that recover.
+const (
+	StageRead = "objects"
+	StageSend = "events"
+)
 
 // Options configures a run.
 type Options struct {
@@ -31,14 +40,22 @@ type Options struct {
 	Filter   Filter
 	// Patches holds a JSON Patch per event type, applied to the event before it is validated.
 	Patches map[string]jsonpatch.Patch
-	DryRun  bool   // decide and count, send nothing, write nothing
-	Writer  Writer // where recovered records go; unused in a dry run
+	// PartitionKey lists the attributes tried in order for a record's partition key, as the
+	// stack's PartitionKey parameter (ingest's PARTITION_KEY) does; nil for [DefaultPartitionKey].
+	PartitionKey []string
+	DryRun       bool   // decide and count, send nothing, write nothing
+	Writer       Writer // where recovered records go; unused in a dry run
 	// Flush, when set, runs after the records are written and before the manifest is: the local
 	// chain delivers them to the lake there, so a manifest never names what is not delivered.
 	Flush func(ctx context.Context) error
 	Now   func() time.Time
-	// Progress, when set, is called after each object is read with the objects done and in all.
-	Progress func(done, total int)
+	// Discarded is where the event source mapping's S3 on-failure destination keeps the batches it
+	// discarded (objects under [DiscardedPrefix]); nil for Store itself.
+	Discarded Store
+	// Progress, when set, is told how far a run is: at [StageRead] once the objects to read are
+	// listed (done 0), then after each object is read; at [StageSend] after each window of
+	// records is sent.
+	Progress func(stage string, done, total int)
 }
 
 // Report says what a run did. Still and Recovered count by reason: the envelope's reason class,
@@ -53,9 +70,23 @@ type Report struct {
 	AlreadyRecovered int            // sent by an earlier run (its manifest names it)
 	InLake           int            // already in the lake (its partition holds its fingerprint)
 	Duplicates       int            // the same event again in this run
-	Unsent           int            // refused by the stream after retries
-	Manifest         string         // the manifest's key, when one was written
+	Unsent           int            // refused by the stream after retries: UnsentEvents says which and why
+	Manifests        []string       // the keys of the manifest's parts, when one was written
 	LakeUnread       int            // lake objects of a partition that could not be read as JSON rows
+	// UnsentEvents names every event the stream did not take, with the writer's last error code.
+	// None is in the manifest, so the next run sends them again.
+	UnsentEvents []UnsentEvent
+}
+
+// UnsentEvent is one event the stream refused after the writer's retries: its id, fingerprint,
+// the object and line of its envelope, and the error code (a Kinesis code such as
+// ProvisionedThroughputExceededException, or one of awsbatch's: RecordTooLarge, DeadlineExceeded).
+type UnsentEvent struct {
+	EventID     string
+	Fingerprint string
+	Object      string
+	Line        int
+	ErrorCode   string
 }
 
 // RecoveredTotal is the sum of Recovered.
@@ -90,6 +121,23 @@ func (r Report) Lines() []string {
 	}
 	for _, k := range sortedKeys(r.Still) {
 		out = append(out, fmt.Sprintf("fail     %6d  %s", r.Still[k], k))
+	}
+	unsent := map[string]int{}
+	for _, u := range r.UnsentEvents {
+		unsent[u.ErrorCode]++
+	}
+	for _, k := range sortedKeys(unsent) {
+		out = append(out, fmt.Sprintf("unsent   %6d  %s", unsent[k], k))
+	}
+	return out
+}
+
+// UnsentLines returns one line per event the stream refused: its id, where its envelope is and
+// the error code (never the event, which may hold personal data).
+func (r Report) UnsentLines() []string {
+	out := make([]string, len(r.UnsentEvents))
+	for i, u := range r.UnsentEvents {
+		out[i] = fmt.Sprintf("unsent event %q (fingerprint %s, %s line %d): %s", u.EventID, u.Fingerprint, u.Object, u.Line, u.ErrorCode)
 	}
 	return out
 }
@@ -128,22 +176,40 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 	var keys []string
-	for _, p := range envelopePrefixes {
+	for _, p := range listPrefixes(o.Filter) {
 		ks, err := o.Store.List(ctx, p)
 		if err != nil {
 			return rep, err
 		}
 		for _, k := range ks {
-			if o.Filter.keyMatch(k) {
+			if o.Filter.keyMatch(k) && !beforeSince(k, o.Filter.Since) {
 				keys = append(keys, k)
 			}
 		}
+	}
+	discarded := o.Discarded
+	if discarded == nil {
+		discarded = o.Store
+	}
+	if o.Filter.discardedMatch() {
+		ks, err := discarded.List(ctx, DiscardedPrefix)
+		if err != nil {
+			return rep, err
+		}
+		keys = append(keys, ks...)
+	}
+	if o.Progress != nil {
+		o.Progress(StageRead, 0, len(keys))
 	}
 	lake := newLakeIndex(o.Store)
 	seen := map[string]bool{}
 	var out []pending
 	for i, key := range keys {
-		body, err := o.Store.Get(ctx, key)
+		store, decode := o.Store, decodeObject
+		if discardedKey(key) {
+			store, decode = discarded, decodeDiscarded
+		}
+		body, err := store.Get(ctx, key)
 		if err != nil {
 			return rep, err
 		}
@@ -151,7 +217,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("read object %s: %w", key, err)
 		}
 		rep.Objects++
-		items, errs := decodeObject(key, body)
+		items, errs := decode(key, body)
 		rep.Envelopes += len(items) + len(errs)
 		rep.Unreadable += len(errs)
 		for _, it := range items {
@@ -186,40 +252,142 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			rep.Recovered[it.Class()]++
 		}
 		if o.Progress != nil {
-			o.Progress(i+1, len(keys))
+			o.Progress(StageRead, i+1, len(keys))
 		}
 	}
 	rep.LakeUnread = lake.unread
 	if o.DryRun || len(out) == 0 {
 		return rep, nil
 	}
-	recs := make([]awsbatch.Record, len(out))
-	for i, p := range out {
-		recs[i] = p.record
-	}
 	m := Manifest{Format: FormatManifest, StartedAt: event.FormatTime(started), Objects: keys}
-	for i, res := range o.Writer.Write(ctx, recs) {
-		if !res.OK {
-			rep.Unsent++
-			rep.Recovered[out[i].item.Class()]--
-			continue
-		}
-		m.Sent = append(m.Sent, out[i].sent)
-	}
+	sendErr := send(ctx, o, out, &rep, &m)
+	// What the stream took is recorded even when the run was interrupted: without its manifest
+	// the next run would send again whatever the lake does not hold yet.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
+	defer cancel()
 	if o.Flush != nil {
-		if err := o.Flush(ctx); err != nil {
-			return rep, fmt.Errorf("deliver recovered events: %w", err)
+		if err := o.Flush(mctx); err != nil {
+			// Some may not be in the lake: with no manifest, the next run sends those again
+			// and finds the rest in their partitions.
+			return rep, errors.Join(sendErr, fmt.Errorf("deliver recovered events: %w", err))
 		}
 	}
-	key, err := writeManifest(ctx, o.Store, m, now())
-	if err != nil {
-		return rep, err
-	}
-	rep.Manifest = key
-	if rep.Unsent > 0 {
+	manifests, err := writeManifest(mctx, o.Store, m, now())
+	rep.Manifests = manifests
+	switch {
+	case err != nil:
+		return rep, errors.Join(sendErr, err)
+	case sendErr != nil:
+		return rep, sendErr
+	case rep.Unsent > 0:
 		return rep, fmt.Errorf("%d recovered events were refused by the stream; run again to send them", rep.Unsent)
 	}
 	return rep, nil
+}
+
+// listPrefixes returns the prefixes that hold the objects f can select: kind/stage=STAGE/ for
+// each kind and stage it names (lake.FailedPrefix), else the kinds' whole prefixes, so that a
+// run over one stage lists only its objects.
+func listPrefixes(f Filter) []string {
+	var out []string
+	for _, k := range envelopeKinds {
+		if !in(f.Kinds, k) {
+			continue
+		}
+		if len(f.Stages) == 0 {
+			out = append(out, k+"/")
+			continue
+		}
+		for _, st := range f.Stages {
+			out = append(out, k+"/stage="+st+"/")
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// sinceMargin is how much earlier than its object's hour an envelope's failed_at may be and
+// still count: the stage's clock against Firehose's, and the delivery stream's buffering.
+const sinceMargin = time.Hour
+
+// beforeSince tells whether the object at key, written in the hour its key names
+// (kind/stage=S/YYYY/MM/DD/HH/, the failed-events stream's !{timestamp} of the records'
+// arrival), can hold no envelope that failed at or after since. Its envelopes failed before
+// they arrived, so an object of an hour that ended more than sinceMargin before since is not read.
+func beforeSince(key string, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	parts := strings.Split(key, "/")
+	if len(parts) < 7 {
+		return false
+	}
+	hour, err := time.Parse("2006/01/02/15", strings.Join(parts[2:6], "/"))
+	if err != nil {
+		return false // not the layout the stream writes: read it
+	}
+	return !hour.Add(time.Hour + sinceMargin).After(since)
+}
+
+// sendWindow is how many records a run hands the writer at once (which splits them into
+// PutRecords calls of at most 500): a window's results are counted before the next is read, so
+// that an interrupted run knows what it sent, and the progress bar moves.
+const sendWindow = 5000
+
+// manifestTimeout bounds the writing of the manifest once the records are sent.
+const manifestTimeout = 2 * time.Minute
+
+// send writes out in windows, recording in m what the stream acknowledged and in rep what it
+// refused. It stops at the first window after ctx ends: the records not handed to the writer
+// are unsent, with [awsbatch.ErrDeadline] as their code, as the writer reports those it had no
+// time left to try.
+func send(ctx context.Context, o Options, out []pending, rep *Report, m *Manifest) error {
+	unsent := func(p pending, code string) {
+		rep.Unsent++
+		rep.Recovered[p.item.Class()]--
+		rep.UnsentEvents = append(rep.UnsentEvents, UnsentEvent{
+			EventID: p.sent.EventID, Fingerprint: p.sent.Fingerprint, Object: p.item.Object, Line: p.item.Line, ErrorCode: code,
+		})
+	}
+	for start := 0; start < len(out); start += sendWindow {
+		win := out[start:min(len(out), start+sendWindow)]
+		if err := ctx.Err(); err != nil {
+			for _, p := range out[start:] {
+				unsent(p, awsbatch.ErrDeadline)
+			}
+			return fmt.Errorf("send recovered events: %w", err)
+		}
+		recs := make([]awsbatch.Record, len(win))
+		for i, p := range win {
+			recs[i] = p.record
+		}
+		results := o.Writer.Write(ctx, recs)
+		if len(results) != len(recs) {
+			// A writer that answers for fewer records than it was given leaves them unknown:
+			// none is in the manifest, so the next run finds them in the lake or sends them.
+			for _, p := range out[start:] {
+				unsent(p, "Unacknowledged")
+			}
+			return fmt.Errorf("stream writer answered for %d of %d records", len(results), len(recs))
+		}
+		for i, res := range results {
+			p := win[i]
+			if !res.OK {
+				code := res.ErrorCode
+				if code == "" {
+					code = "Unacknowledged"
+				}
+				unsent(p, code)
+				continue
+			}
+			p.sent.ShardID, p.sent.SequenceNumber = res.ShardID, res.SequenceNumber
+			m.Sent = append(m.Sent, p.sent)
+		}
+		if o.Progress != nil {
+			o.Progress(StageSend, start+len(win), len(out))
+		}
+	}
+	return nil
 }
 
 // decide fixes and validates one envelope's event; why is "" when it passes, else the class,
@@ -227,6 +395,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 func decide(it *Item, o Options) (pending, string) {
 	if it.Class() == event.KeywordTruncated {
 		return pending{}, "original cut: take it from where the reason says"
+	}
+	if it.Unreadable != "" {
+		return pending{}, "unreadable " + unreadableClass(it.Unreadable)
 	}
 	ev := bytes.TrimSpace(it.Event)
 	if patch, ok := o.Patches[typeOf(it)]; ok {
@@ -254,11 +425,17 @@ func decide(it *Item, o Options) (pending, string) {
 		}
 		ev = b.Bytes()
 	}
-	ctx := event.ServerContext{ReceivedAt: event.FormatTime(it.FailedAt)}
+	// Without a server context, the event is received when Kinesis received its record (a
+	// discarded batch's), else when it was set aside.
+	fallback := it.FailedAt
+	if !it.Arrived.IsZero() {
+		fallback = it.Arrived
+	}
+	ctx := event.ServerContext{ReceivedAt: event.FormatTime(fallback)}
 	if it.Context != nil {
 		ctx = *it.Context
 		if _, err := time.Parse(time.RFC3339Nano, ctx.ReceivedAt); err != nil {
-			ctx.ReceivedAt = event.FormatTime(it.FailedAt)
+			ctx.ReceivedAt = event.FormatTime(fallback)
 		}
 	}
 	data, err := json.Marshal(event.IngestRecord{Format: event.FormatIngest, Context: ctx, Event: ev})
@@ -266,11 +443,27 @@ func decide(it *Item, o Options) (pending, string) {
 		return pending{}, "decode"
 	}
 	received, _ := time.Parse(time.RFC3339Nano, ctx.ReceivedAt)
+	keys := o.PartitionKey
+	if len(keys) == 0 {
+		keys = DefaultPartitionKey
+	}
 	s := SentEvent{
 		Fingerprint: event.Fingerprint(a.Source, a.ID), EventID: a.ID, EventType: a.Type,
 		EventVersion: event.MajorVersion(a.DataSchema), ReceivedAt: event.FormatTime(received), Object: it.Object,
 	}
-	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(a.Subject, a.Source, a.ID)}, sent: s}, ""
+	return pending{item: it, record: awsbatch.Record{Data: data, PartitionKey: partitionKey(keys, a.Subject, a.Source, a.Type, a.ID)}, sent: s}, ""
+}
+
+// unreadableClass is the kind of an unreadable original, for the counts by reason: its message
+// up to the first colon, which names the part that could not be read, never a value.
+func unreadableClass(msg string) string {
+	if i := strings.IndexByte(msg, ':'); i >= 0 {
+		msg = msg[:i]
+	}
+	if i := strings.Index(msg, " at sequence number"); i >= 0 {
+		msg = msg[:i] + strings.TrimLeft(strings.TrimLeft(msg[i+len(" at sequence number"):], " "), "0123456789")
+	}
+	return msg
 }
 
 func orDash(s string) string {
@@ -287,12 +480,30 @@ func orRoot(s string) string {
 	return s
 }
 
-// partitionKey is ingest's default partition key (PARTITION_KEY subject,source): the subject,
-// else the source, else the id, cut to Kinesis' 256 characters.
-func partitionKey(subject, source, id string) string {
-	k := subject
-	if k == "" {
-		k = source
+// DefaultPartitionKey is ingest's PARTITION_KEY default, the template's PartitionKey parameter.
+var DefaultPartitionKey = []string{"subject", "source"}
+
+// PartitionKeyAttrs are the attributes a partition key may be taken from, as ingest allows.
+var PartitionKeyAttrs = []string{"subject", "source", "type", "id"}
+
+// partitionKey is the partition key ingest gives an event: the first of the attributes keys
+// names that is not empty, else the id, else "-", cut to Kinesis' 256 characters.
+func partitionKey(keys []string, subject, source, typ, id string) string {
+	k := ""
+	for _, name := range keys {
+		switch name {
+		case "subject":
+			k = subject
+		case "source":
+			k = source
+		case "type":
+			k = typ
+		case "id":
+			k = id
+		}
+		if k != "" {
+			break
+		}
 	}
 	if k == "" {
 		k = id

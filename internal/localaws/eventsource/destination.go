@@ -54,6 +54,7 @@ type BatchInfo struct {
 type Discard struct {
 	Record  InvocationRecord
 	Records []events.KinesisEventRecord
+	Mapping string // the UUID of the mapping that discarded the batch
 }
 
 // Destination is an on-failure destination. An error from Send is retried by the mapping: a
@@ -118,7 +119,7 @@ type ObjectWriter interface {
 // lays the keys out.
 type S3Destination struct {
 	Bucket  ObjectWriter
-	Mapping string // the event source mapping's UUID
+	Mapping string // the event source mapping's UUID; empty for the discarding mapping's own
 }
 
 // Send implements [Destination].
@@ -133,8 +134,12 @@ func (s S3Destination) Send(ctx context.Context, d Discard) error {
 	if err != nil {
 		return fmt.Errorf("encode invocation record: %w", err)
 	}
+	mapping := s.Mapping
+	if mapping == "" {
+		mapping = d.Mapping
+	}
 	now := time.Now().UTC()
-	key := fmt.Sprintf("aws/lambda/%s/%s/%s/%s-%s", s.Mapping, rec.KinesisBatchInfo.ShardID, now.Format("2006/01/02"), now.Format("2006-01-02T15.04.05"), uuid.NewString())
+	key := fmt.Sprintf("aws/lambda/%s/%s/%s/%s-%s", mapping, rec.KinesisBatchInfo.ShardID, now.Format("2006/01/02"), now.Format("2006-01-02T15.04.05"), uuid.NewString())
 	if err := s.Bucket.Put(ctx, key, b); err != nil {
 		return fmt.Errorf("write on-failure record %s: %w", key, err)
 	}

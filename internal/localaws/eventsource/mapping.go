@@ -363,7 +363,7 @@ func (m *Mapping) discard(ctx context.Context, sh Shard, batch []events.KinesisE
 		ApproximateArrivalOfLastRecord:  last.Kinesis.ApproximateArrivalTimestamp.UTC().Format("2006-01-02T15:04:05.000Z"),
 		BatchSize:                       len(batch), StreamARN: m.StreamARN,
 	}
-	d := Discard{Record: rec, Records: batch}
+	d := Discard{Record: rec, Records: batch, Mapping: m.uuid}
 	for n := 1; m.Destination != nil; n++ {
 		err := m.Destination.Send(ctx, d)
 		if err == nil {

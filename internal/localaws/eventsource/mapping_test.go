@@ -297,6 +297,14 @@ func TestS3Destination(t *testing.T) {
 	if err := json.Unmarshal([]byte(got.Payload), &ev); err != nil || len(ev.Records) != 1 || string(ev.Records[0].Kinesis.Data) != "x" {
 		t.Errorf("got payload %q, want the Kinesis event of the batch", got.Payload)
 	}
+	// Without a mapping of its own, the key names the mapping that discarded the batch.
+	own := S3Destination{Bucket: w}
+	if err := own.Send(t.Context(), Discard{Record: rec, Records: []events.KinesisEventRecord{{}}, Mapping: "m-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || !strings.HasPrefix(keys[1], "aws/lambda/m-2/shardId-000000000000/") {
+		t.Errorf("got keys %v, want the second under aws/lambda/m-2/shardId-000000000000/", keys)
+	}
 }
 
 type writerFunc func(ctx context.Context, key string, body []byte) error
