@@ -189,8 +189,12 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
+	dest, queue, err := s.destination(ctx, esm.OnFailure, lakeObjects)
+	if err != nil {
+		return err
+	}
 	mapping := &eventsource.Mapping{
-		Config: esm, Function: enrichFn, StreamARN: streamARN, Logger: log,
+		Config: esm, Function: enrichFn, StreamARN: streamARN, Destination: dest, Logger: log,
 		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + enrichName,
 		Shards:      shards,
 		OnDiscard: func(d eventsource.Discard) {
@@ -201,18 +205,13 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 			rec.Discarded(d.Record.RequestContext.Condition, raw)
 		},
 	}
-	dest, queue, err := s.destination(ctx, esm.OnFailure, lakeObjects, mapping)
-	if err != nil {
-		return err
-	}
-	mapping.Destination = dest
 	if err := mapping.Start(run); err != nil {
 		return err
 	}
 	defer mapping.Stop()
-	discards, toBucket := dest.(mappingS3)
+	discards, toBucket := dest.(bucketDestination)
 	if toBucket {
-		fmt.Fprintf(logs, "discarded batches: %s\n", discards.prefix())
+		fmt.Fprintf(logs, "discarded batches: %s\n", discards.prefix(mapping.UUID()))
 	}
 
 	// The delivery streams flush by their buffering hints.
@@ -318,7 +317,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 		fmt.Fprintf(logs, "on-failure queue %s: %d messages\n", queue.Name, len(queue.Messages()))
 	}
 	if toBucket {
-		fmt.Fprintf(logs, "on-failure destination %s: %d records discarded\n", discards.prefix(), mapping.Stats().Discarded)
+		fmt.Fprintf(logs, "on-failure destination %s: %d records discarded\n", discards.prefix(mapping.UUID()), mapping.Stats().Discarded)
 	}
 	if ferr != nil {
 		return ferr
@@ -457,23 +456,23 @@ func (s *stack) enrich() (lambda.Invoker, string, error) {
 // lake, so that discarded batches land under aws/lambda/ beside the lake's prefixes as Lambda
 // writes them in AWS: the directory -out, or the bucket STACK-lake at the endpoint. Another bucket
 // is a directory beside the lake, or the bucket of its name at the endpoint.
-func (s *stack) destination(ctx context.Context, t eventsource.Target, lake lakeWriter, mapping *eventsource.Mapping) (eventsource.Destination, *eventsource.Queue, error) {
+func (s *stack) destination(ctx context.Context, t eventsource.Target, lake lakeWriter) (eventsource.Destination, *eventsource.Queue, error) {
 	switch t.Type {
 	case "":
 		return nil, nil, nil
 	case "S3":
-		d := mappingS3{bucket: lake.ObjectWriter, at: lake.at, mapping: mapping}
+		d := bucketDestination{S3Destination: eventsource.S3Destination{Bucket: lake.ObjectWriter}, at: lake.at}
 		switch {
 		case t.LogicalID != "" && slices.Contains(lakeBuckets(s.tpl), t.LogicalID):
 			// the lake itself: d as it is
 		case s.opts.endpoint == "":
 			dir := lake.beside + "-" + t.Name
-			d.bucket, d.at = localfirehose.DirSink{Dir: dir}, dir
+			d.Bucket, d.at = localfirehose.DirSink{Dir: dir}, dir
 		default:
 			if err := ensureBucket(ctx, s.opts.endpoint, t.Name); err != nil {
 				return nil, nil, err
 			}
-			d.bucket, d.at = localfirehose.S3Sink{API: upS3Client(s.opts.endpoint), Bucket: t.Name}, "s3://"+t.Name
+			d.Bucket, d.at = localfirehose.S3Sink{API: upS3Client(s.opts.endpoint), Bucket: t.Name}, "s3://"+t.Name
 		}
 		return d, nil, nil
 	default:
@@ -501,23 +500,17 @@ func lakeBuckets(tpl cfn.Template) []string {
 	return ids
 }
 
-// mappingS3 is an S3 on-failure destination whose keys name the mapping's UUID, as Lambda's do
-// (aws/lambda/<mapping UUID>/<shard ID>/...); the mapping draws its UUID when it starts, after
-// its destination is set.
-type mappingS3 struct {
-	bucket  eventsource.ObjectWriter
-	at      string // the bucket's directory or s3:// URL, for the log
-	mapping *eventsource.Mapping
+// bucketDestination is an S3 on-failure destination and where its bucket is (a directory or an
+// s3:// URL), for up's report. Its keys name the discarding mapping's UUID, as Lambda's do
+// (aws/lambda/<mapping UUID>/<shard ID>/...).
+type bucketDestination struct {
+	eventsource.S3Destination
+	at string
 }
 
-// Send implements [eventsource.Destination].
-func (d mappingS3) Send(ctx context.Context, disc eventsource.Discard) error {
-	return eventsource.S3Destination{Bucket: d.bucket, Mapping: d.mapping.UUID()}.Send(ctx, disc)
-}
-
-// prefix is where the mapping's batches go.
-func (d mappingS3) prefix() string {
-	return strings.TrimSuffix(d.at, "/") + "/aws/lambda/" + d.mapping.UUID() + "/"
+// prefix is where the batches of the mapping whose UUID is mapping go.
+func (d bucketDestination) prefix(mapping string) string {
+	return strings.TrimSuffix(d.at, "/") + "/aws/lambda/" + mapping + "/"
 }
 
 // shards opens the mapping's stream: the in-memory one, or the one at the endpoint.

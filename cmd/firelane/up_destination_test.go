@@ -134,7 +134,7 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 				FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:firelane-enrich",
 				Shards:      []eventsource.Shard{eventsource.NewMemoryShard(st, cfg.StartingPosition)},
 				Poll:        5 * time.Millisecond, Backoff: func(int) time.Duration { return time.Millisecond }}
-			dest, queue, err := s.destination(t.Context(), tc.target, lake, m)
+			dest, queue, err := s.destination(t.Context(), tc.target, lake)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +171,8 @@ func TestUpDiscardedBatchesDestination(t *testing.T) {
 			if k[1] != m.UUID() || k[2] != localkinesis.ShardID || k[3]+k[4]+k[5] != k[6]+k[7]+k[8] {
 				t.Errorf("got key %q, want the mapping's UUID %s, shard %s and one date", keys[0], m.UUID(), localkinesis.ShardID)
 			}
-			if want := "/aws/lambda/" + m.UUID() + "/"; !strings.HasSuffix(dest.(mappingS3).prefix(), want) {
-				t.Errorf("got prefix %q, want it to end in %q", dest.(mappingS3).prefix(), want)
+			if got, want := dest.(bucketDestination).prefix(m.UUID()), "/aws/lambda/"+m.UUID()+"/"; !strings.HasSuffix(got, want) {
+				t.Errorf("got prefix %q, want it to end in %q", got, want)
 			}
 			var rec eventsource.InvocationRecord
 			if err := json.Unmarshal(objs[keys[0]], &rec); err != nil {
