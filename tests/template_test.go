@@ -161,25 +161,46 @@ func TestTemplateStorageAndStream(t *testing.T) {
 	if got := cfn.Scalar(cfn.Path(props, "VersioningConfiguration", "Status")); got != "Enabled" {
 		t.Errorf("versioning: got %q, want Enabled", got)
 	}
-	prefixes := map[string]bool{}
+	prefixes := map[string]map[string]any{}
+	noncurrent := false
 	for _, r := range asList(cfn.Path(props, "LifecycleConfiguration", "Rules")) {
-		prefixes[cfn.Scalar(asMap(r)["Prefix"])] = true
+		prefixes[cfn.Scalar(asMap(r)["Prefix"])] = asMap(r)
+		if asMap(r)["Prefix"] == nil && cfn.Path(r, "NoncurrentVersionExpiration", "NoncurrentDays") != nil {
+			noncurrent = true
+		}
 	}
-	for _, p := range []string{"events/", "rejected/", "failed/", "errors/"} {
-		if !prefixes[p] {
+	for _, p := range []string{"events/", "rejected/", "failed/", "errors/", "aws/lambda/"} {
+		if prefixes[p] == nil {
 			t.Errorf("no lifecycle rule for %s", p)
 		}
 	}
+	if !noncurrent {
+		t.Error("no bucket-wide rule expires noncurrent versions")
+	}
+	// The mapping's discarded batches are set aside like rejected/ and failed/, and kept as long.
+	for _, p := range []string{"rejected/", "aws/lambda/"} {
+		if got := cfn.Scalar(cfn.Path(prefixes[p], "ExpirationInDays", "Ref")); got != "FailedExpirationDays" {
+			t.Errorf("%s expires after %v, want FailedExpirationDays", p, cfn.Path(prefixes[p], "ExpirationInDays"))
+		}
+	}
 	pol, _ := tpl.Resource("LakeBucketPolicy")
-	tls := false
+	tls, onlyMapping := false, false
 	for _, s := range asList(cfn.Path(pol, "Properties", "PolicyDocument", "Statement")) {
 		st := asMap(s)
 		if st["Effect"] == "Deny" && cfn.Scalar(cfn.Path(st, "Condition", "Bool", "aws:SecureTransport")) == "false" {
 			tls = true
 		}
+		if st["Effect"] == "Deny" && cfn.Scalar(st["Action"]) == "s3:PutObject" &&
+			strings.Contains(fmtValue(st["Resource"]), "/aws/lambda/*") &&
+			fmtValue(cfn.Path(st, "Condition", "ArnNotEquals", "aws:PrincipalArn")) == "Fn::GetAtt EnrichRole Arn " {
+			onlyMapping = true
+		}
 	}
 	if !tls {
 		t.Error("bucket policy does not deny requests without TLS")
+	}
+	if !onlyMapping {
+		t.Error("bucket policy lets principals other than EnrichRole write under aws/lambda/, whose batches recovery trusts")
 	}
 	s, _ := tpl.Resource("EventStream")
 	if got := cfn.Scalar(cfn.Path(s, "Properties", "StreamEncryption", "EncryptionType")); got != "KMS" {
@@ -215,8 +236,63 @@ func TestTemplateEventSourceMapping(t *testing.T) {
 	if !slices.Contains(asList(props["FunctionResponseTypes"]), any("ReportBatchItemFailures")) {
 		t.Error("FunctionResponseTypes lacks ReportBatchItemFailures")
 	}
-	if cfn.Path(props, "DestinationConfig", "OnFailure", "Destination") == nil {
-		t.Error("no on-failure destination")
+	// The destination keeps the records themselves (SQS and SNS would keep only sequence numbers).
+	onFailure := asMap(cfn.Path(props, "DestinationConfig", "OnFailure"))
+	if got := fmtValue(onFailure["Destination"]); got != "Fn::GetAtt LakeBucket Arn " || onFailure["Type"] != "S3" {
+		t.Errorf("on-failure destination: got %v, want Type S3 and the lake bucket's ARN", onFailure)
+	}
+	if !slices.Contains(asList(cfn.Path(props, "MetricsConfig", "Metrics")), any("EventCount")) {
+		t.Error("MetricsConfig lacks EventCount, which the discarded and dropped records alarms read")
+	}
+}
+
+// TestTemplateOnFailureDestination checks, on the template SAM deploys, that the mapping names the
+// lake bucket and that SAM added no policy of its own for the destination: the enrich role is
+// explicit and grants it s3:PutObject under aws/lambda/ and s3:ListBucket only.
+func TestTemplateOnFailureDestination(t *testing.T) {
+	tpl := samTransform(t, nil)
+	esm, ok := tpl.Resource("EnrichFunctionStream")
+	if !ok || esm["Type"] != "AWS::Lambda::EventSourceMapping" {
+		t.Fatalf("got EnrichFunctionStream %v, want SAM's event source mapping (the alarms and outputs name it)", esm)
+	}
+	onFailure := asMap(cfn.Path(esm, "Properties", "DestinationConfig", "OnFailure"))
+	if got := fmtValue(onFailure); got != "Destination Fn::GetAtt LakeBucket Arn " {
+		t.Errorf("deployed OnFailure: got %v, want only the lake bucket's ARN", onFailure)
+	}
+	for id, r := range tpl.Section("Resources") {
+		if typ := cfn.Scalar(asMap(r)["Type"]); typ == "AWS::IAM::Policy" || typ == "AWS::IAM::ManagedPolicy" {
+			t.Errorf("SAM added %s (%s)", id, typ)
+		}
+	}
+	role, _ := tpl.Resource("EnrichRole")
+	var names []string
+	grants := map[string]string{}
+	for _, p := range asList(cfn.Path(role, "Properties", "Policies")) {
+		names = append(names, cfn.Scalar(asMap(p)["PolicyName"]))
+		for _, s := range asList(cfn.Path(p, "PolicyDocument", "Statement")) {
+			for _, alt := range ifBranches(s) {
+				for _, a := range asList(asMap(alt)["Action"]) {
+					if strings.HasPrefix(cfn.Scalar(a), "s3:") {
+						grants[cfn.Scalar(a)] += fmtValue(asMap(alt)["Resource"])
+					}
+				}
+			}
+		}
+	}
+	if !slices.Equal(names, []string{"enrich"}) {
+		t.Errorf("EnrichRole's policies: got %v, want only the template's own (enrich)", names)
+	}
+	want := map[string]string{
+		"s3:PutObject":  "Fn::Sub ${LakeBucket.Arn}/aws/lambda/* ",
+		"s3:ListBucket": "Fn::GetAtt LakeBucket Arn ",
+	}
+	if len(grants) != len(want) {
+		t.Errorf("EnrichRole's S3 grants: got %v, want %v", grants, want)
+	}
+	for a, res := range want {
+		if grants[a] != res {
+			t.Errorf("EnrichRole %s on %q, want %q", a, grants[a], res)
+		}
 	}
 }
 
@@ -266,7 +342,7 @@ func TestTemplateEnvironment(t *testing.T) {
 			t.Errorf("%s in stack firelane: got %q, want the local chain's %q", id, names[id], want)
 		}
 	}
-	for _, o := range []string{"ApiUrl", "ApiKeyId", "StreamName", "DeliveryStreamName", "FailedDeliveryStreamName", "BucketName"} {
+	for _, o := range []string{"ApiUrl", "ApiKeyId", "StreamName", "DeliveryStreamName", "FailedDeliveryStreamName", "BucketName", "EnrichDiscardedBatchesUri"} {
 		if _, ok := tpl.Section("Outputs")[o]; !ok {
 			t.Errorf("no output %s", o)
 		}
@@ -603,8 +679,8 @@ func TestTemplateRoleActions(t *testing.T) {
 			[]string{"EventStream", "FailedDeliveryStream", "IngestLogGroup"}},
 		{"EnrichRole", append(append([]string{"firehose:PutRecord", "firehose:PutRecordBatch", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
 			"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard", "secretsmanager:GetSecretValue",
-			"sqs:SendMessage", "ssm:GetParameter"}, xray...), logs...),
-			[]string{"EventStream", "EventsDeliveryStream", "FailedDeliveryStream", "EnrichFailureQueue", "PiiKeySecret", "EnrichLogGroup"}},
+			"s3:ListBucket", "s3:PutObject", "ssm:GetParameter"}, xray...), logs...),
+			[]string{"EventStream", "EventsDeliveryStream", "FailedDeliveryStream", "LakeBucket", "PiiKeySecret", "EnrichLogGroup"}},
 		{"TransformRole", append(append([]string{"firehose:PutRecordBatch"}, xray...), logs...),
 			[]string{"deliverystream/${AWS::StackName}-events", "TransformLogGroup"}},
 		{"FirehoseRole", []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions", // Parquet conversion only

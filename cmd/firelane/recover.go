@@ -93,7 +93,7 @@ func recoverWith(ctx context.Context, args []string, env recoverEnv) error {
 	until := fs.String("until", "", "only envelopes that failed before this RFC 3339 time")
 	stages := fs.String("stage", "", "only these stages, comma-separated (ingest, enrich, transform)")
 	kinds := fs.String("kind", "", "only these kinds, comma-separated (rejected, failed, discarded: the batches the enrich mapping discarded)")
-	discarded := fs.String("discarded", "", "where the mapping's S3 on-failure destination is: with -lake the `DIR` firelane up writes it to beside the lake, with -bucket the destination bucket's name (default: aws/lambda/ in the lake)")
+	discarded := fs.String("discarded", "", "where the mapping's S3 on-failure destination is: with -lake the `DIR` holding its aws/lambda/ (firelane up writes the template's into the lake itself, another bucket beside the lake), with -bucket the destination bucket's name (default: aws/lambda/ in the lake)")
 	classes := fs.String("class", "", "only these reason classes, comma-separated (schema, envelope, unknown_type, decode, truncated)")
 	types := fs.String("type", "", "only these event types, comma-separated")
 	partKey := fs.String("partition-key", strings.Join(recovery.DefaultPartitionKey, ","), "the stack's PartitionKey parameter: the event attributes tried in order for the Kinesis partition key (subject, source, type, id)")

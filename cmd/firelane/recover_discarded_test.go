@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/enrich"
@@ -289,79 +285,5 @@ func TestRecoverDiscardedSelection(t *testing.T) {
 	var out strings.Builder
 	if err := runRecover(t.Context(), []string{"-lake", lakeDir, "-discarded", filepath.Join(lakeDir, "nope")}, &out); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("got %v, want -discarded refused as not a directory", err)
-	}
-}
-
-// testRecoverDiscardedMoto runs the deployed stack's commands docs/operations.md gives for
-// discarded batches (its second block) against moto: the invocation record the event source
-// mapping discarded is in an on-failure bucket of its own, recovery reads it there and sends the
-// batch's events to the stream, and the mapping carries them into the lake bucket once each.
-func testRecoverDiscardedMoto(t *testing.T, m *motoLake) {
-	_, discardedDir := discardedBatch(t)
-	dest := m.bucket + "-discarded"
-	if _, err := m.s3.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(dest)}); err != nil {
-		t.Fatal(err)
-	}
-	err := filepath.WalkDir(discardedDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(discardedDir, p)
-		_, err = m.s3.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(dest), Key: aws.String(filepath.ToSlash(rel)), Body: bytes.NewReader(body)})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemaDir := copySchemas(t)
-	cmds := operationsBlock(t, "**Discarded batches**", 1)
-	if len(cmds) != 2 {
-		t.Fatalf("got %d commands for a deployed stack's discarded batches, want the dry run and the run", len(cmds))
-	}
-	run := func(args []string) string {
-		t.Helper()
-		all := m.motoArgs(t, args, schemaDir, "")
-		for i := 0; i+1 < len(all); i++ {
-			if all[i] == "-discarded" {
-				all[i+1] = dest
-			}
-		}
-		var out bytes.Buffer
-		if err := recoverWith(t.Context(), all, recoverEnv{out: &out}); err != nil {
-			t.Fatalf("firelane recover %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-		return out.String()
-	}
-	wants := []string{"would recover 5, still failing 1", "recovered 5, still failing 1"}
-	for i, args := range cmds {
-		out := run(args)
-		if s := summaryOf(out); !strings.Contains(s, wants[i]) {
-			t.Errorf("firelane recover %s: got %q, want %q in it", strings.Join(args, " "), s, wants[i])
-		}
-		if want := "RetryAttemptsExhausted -> decode"; !strings.Contains(out, want) {
-			t.Errorf("firelane recover %s: want the poison record still reported (%q) in\n%s", strings.Join(args, " "), want, out)
-		}
-	}
-	reg, err := openRegistry(schemaDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.deliver(t, m.chain(t, reg))
-	rows := m.rows(t)
-	for id, received := range map[string]string{"d-1": "2026-11-25T09:01:01.000Z", "d-2": "2026-11-25T09:01:01.000Z", "d-3": "2026-11-25T09:01:01.000Z", "k-1": kplReceived, "k-2": kplReceived} {
-		if len(rows[id]) != 1 {
-			t.Errorf("event %s: got %d rows in the lake bucket, want exactly 1", id, len(rows[id]))
-			continue
-		}
-		if got := rows[id][0]["received_at"]; got != received {
-			t.Errorf("event %s: got received_at %v, want %s", id, got, received)
-		}
-	}
-	if s := summaryOf(run(cmds[1])); !strings.Contains(s, "recovered 0, still failing 1") {
-		t.Errorf("second run: got %q, want nothing sent", s)
 	}
 }

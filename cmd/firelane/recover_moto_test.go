@@ -294,7 +294,6 @@ func TestRecoverMoto(t *testing.T) {
 	t.Run("loop", func(t *testing.T) { testRecoverMotoLoop(t, newMotoLake(t, endpoint, "loop")) })
 	t.Run("stream faults", func(t *testing.T) { testRecoverMotoFaults(t, newMotoLake(t, endpoint, "faults")) })
 	t.Run("operations commands", func(t *testing.T) { testOperationsRecoverCommands(t, newMotoLake(t, endpoint, "ops")) })
-	t.Run("discarded batch", func(t *testing.T) { testRecoverDiscardedMoto(t, newMotoLake(t, endpoint, "disc")) })
 }
 
 // testRecoverMotoLoop: a schema published after its events were rejected brings them back into
@@ -635,12 +634,6 @@ func testRecoverMotoFaults(t *testing.T, m *motoLake) {
 // in docs/operations.md, split into arguments (without "firelane recover").
 func operationsCommands(t *testing.T, heading string) [][]string {
 	t.Helper()
-	return operationsBlock(t, heading, 0)
-}
-
-// operationsBlock is operationsCommands for the code block n (from 0) under heading.
-func operationsBlock(t *testing.T, heading string, n int) [][]string {
-	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -651,14 +644,6 @@ func operationsBlock(t *testing.T, heading string, n int) [][]string {
 		t.Fatalf("docs/operations.md has no %q", heading)
 	}
 	doc = doc[i:]
-	for ; n > 0; n-- {
-		start := strings.Index(doc, "```sh\n")
-		if start < 0 {
-			t.Fatalf("docs/operations.md: too few code blocks after %q", heading)
-		}
-		doc = doc[start+6:]
-		doc = doc[strings.Index(doc, "```")+3:]
-	}
 	start := strings.Index(doc, "```sh\n")
 	end := strings.Index(doc[start+6:], "```")
 	var out [][]string

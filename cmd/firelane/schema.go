@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/firelane/firelane/internal/cfn"
+	"github.com/firelane/firelane/internal/lake"
+	localfirehose "github.com/firelane/firelane/internal/localaws/firehose"
 	"github.com/firelane/firelane/internal/schematool"
 )
 
@@ -125,17 +128,34 @@ func schemaNew(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) err
 
 func schemaCheck(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) error {
 	strict := fs.Bool("strict", false, "fail on warnings too")
-	template := fs.String("template", "", "the SAM template whose Parquet table the per-type views must match (default: template.yaml beside the schema directory, when there is one)")
+	template := fs.String("template", "", "the SAM template whose Parquet table the per-type views must match and whose events delivery stream's buffering interval the partition count uses (default: template.yaml beside the schema directory, when there is one)")
+	overrides := fs.String("parameter-overrides", "", "'Name=Value ...' for the template's parameters, such as DeliveryBufferIntervalSeconds")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	l := dirs.layout()
-	rep, err := schematool.Check(l.Schemas)
+	tpl, found, err := schemaTemplate(l.Schemas, *template)
 	if err != nil {
 		return err
 	}
-	if err := checkViews(&rep, l.Schemas, *template); err != nil {
+	params, err := parseOverrides(*overrides)
+	if err != nil {
 		return err
+	}
+	interval := lake.MaxBufferInterval
+	if found {
+		if interval, err = eventsBufferInterval(tpl, params); err != nil {
+			return err
+		}
+	}
+	rep, err := schematool.CheckFor(l.Schemas, interval)
+	if err != nil {
+		return err
+	}
+	if found {
+		if err := checkViews(&rep, l.Schemas, tpl); err != nil {
+			return err
+		}
 	}
 	for _, d := range rep.Diagnostics {
 		fmt.Fprintln(w, d)
@@ -361,19 +381,37 @@ func schemaAthena(fs *flag.FlagSet, dirs *dirFlags, args []string, w io.Writer) 
 	return nil
 }
 
-// checkViews adds to rep the warnings of [schematool.CheckTemplate] for the template at path, or
-// at template.yaml beside the schema directory when path is empty and that file exists.
-func checkViews(rep *schematool.CheckReport, schemas, path string) error {
+// schemaTemplate loads the template at path, or template.yaml beside the schema directory when
+// path is empty; found is false when path is empty and there is no such file.
+func schemaTemplate(schemas, path string) (tpl cfn.Template, found bool, err error) {
 	if path == "" {
 		path = filepath.Join(filepath.Dir(filepath.Clean(schemas)), "template.yaml")
 		if _, err := os.Stat(path); err != nil {
-			return nil
+			return cfn.Template{}, false, nil
 		}
 	}
-	tpl, err := cfn.Load(path)
+	tpl, err = cfn.Load(path)
+	return tpl, err == nil, err
+}
+
+// eventsBufferInterval is the buffering interval of the template's events delivery stream (the
+// one whose prefix is the lake's events prefix), with the parameters resolved; the longest
+// Firehose allows when the template has no such stream.
+func eventsBufferInterval(tpl cfn.Template, params map[string]string) (time.Duration, error) {
+	configs, err := localfirehose.FromTemplate(tpl, "firelane", params)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	for _, c := range configs {
+		if c.Prefix == lake.EventsPrefix && c.Interval > 0 {
+			return c.Interval, nil
+		}
+	}
+	return lake.MaxBufferInterval, nil
+}
+
+// checkViews adds to rep the warnings of [schematool.CheckTemplate] for tpl.
+func checkViews(rep *schematool.CheckReport, schemas string, tpl cfn.Template) error {
 	files, _, err := schematool.LoadFiles(schemas)
 	if err != nil {
 		return err

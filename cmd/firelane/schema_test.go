@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/firelane/firelane/internal/lake"
+	"github.com/firelane/firelane/internal/schema"
+	"github.com/firelane/firelane/internal/schematool"
 )
 
 // schemaRepoRoot returns the repository's root, two directories above this package.
@@ -111,5 +117,73 @@ func TestSchemaCheckWarnsWhenViewsChange(t *testing.T) {
 	}
 	if _, err := check("-strict"); err == nil {
 		t.Error("check -strict passed with the warning")
+	}
+}
+
+// TestSchemaCheckWarnsOfActivePartitions checks that schema check warns once the schemas' (type,
+// major version) pairs, times the hours one buffering window of the template's events delivery
+// stream spans, could reach Firehose's active-partition limit, and not before; the window is the
+// template's (its parameter overridden or not).
+func TestSchemaCheckWarnsOfActivePartitions(t *testing.T) {
+	root := schemaRepoRoot(t)
+	tpl, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		interval  time.Duration // the events delivery stream's, as the template and overrides set it
+		overrides string
+		over      int // pairs beyond the most that stay under the limit
+		want      bool
+	}{
+		{"under the limit at the template's interval", 300 * time.Second, "", 0, false},
+		{"over the limit at the template's interval", 300 * time.Second, "", 1, true},
+		{"under the limit at an overridden interval", 900 * time.Second, "DeliveryBufferIntervalSeconds=900", 0, false},
+		{"over the limit at an overridden interval", 900 * time.Second, "DeliveryBufferIntervalSeconds=900", 1, true},
+		{"well over the limit", 60 * time.Second, "DeliveryBufferIntervalSeconds=60", 40, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			schemas := filepath.Join(dir, "schemas")
+			if err := os.Mkdir(schemas, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			pairs := lake.MaxTypeVersions(tc.interval, lake.MaxActivePartitions) + tc.over
+			for i := range pairs {
+				// Half the pairs are second major versions: the limit counts versions, not types.
+				k := schema.Key{Type: fmt.Sprintf("com.example.t%d", i/2), Version: i%2 + 1}
+				doc := fmt.Sprintf(`{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":%q,"type":"object"}`, schematool.ID(k))
+				if err := os.WriteFile(filepath.Join(schemas, schematool.FileName(k)), []byte(doc), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := []string{"check", "-schemas", schemas}
+			if tc.overrides != "" {
+				args = append(args, "-parameter-overrides", tc.overrides)
+			}
+			var out bytes.Buffer
+			_ = runSchema(args, &out) // the bare schemas break conventions: only the warning matters here
+			warning := ""
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.Contains(l, "active partitions") {
+					warning = l
+				}
+			}
+			if got := warning != ""; got != tc.want {
+				t.Fatalf("%d pairs: got warning %v, want %v:\n%s", pairs, got, tc.want, tail(out.String(), 2000))
+			}
+			if !tc.want {
+				return
+			}
+			want := fmt.Sprintf("%d event types and versions can open %d Firehose partitions", pairs, lake.ActivePartitions(pairs, tc.interval))
+			if !strings.Contains(warning, want) || !strings.Contains(warning, fmt.Sprintf("(interval %v)", tc.interval)) {
+				t.Errorf("got %q, want %q and the template's interval %v", warning, want, tc.interval)
+			}
+		})
 	}
 }

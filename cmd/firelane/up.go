@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -130,12 +132,15 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 	s.deliveries = map[string]*localfirehose.Stream{}
 	var lake localfirehose.Sink = localfirehose.DirSink{Dir: out}
+	// The lake as the mapping's S3 on-failure destination writes to it: its objects as they are.
+	lakeObjects := lakeWriter{ObjectWriter: localfirehose.DirSink{Dir: out}, at: out, beside: out}
 	bucket := o.stack + "-lake"
 	if o.endpoint != "" {
 		if err := ensureBucket(ctx, o.endpoint, bucket); err != nil {
 			return err
 		}
 		out = "s3://" + bucket
+		lakeObjects.ObjectWriter, lakeObjects.at = localfirehose.S3Sink{API: upS3Client(o.endpoint), Bucket: bucket}, out
 	}
 	for _, c := range configs {
 		sink := rec.Sink(lake)
@@ -184,7 +189,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dest, queue, err := s.destination(ctx, esm.OnFailure, out)
+	dest, queue, err := s.destination(ctx, esm.OnFailure, lakeObjects)
 	if err != nil {
 		return err
 	}
@@ -204,6 +209,10 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 		return err
 	}
 	defer mapping.Stop()
+	discards, toBucket := dest.(bucketDestination)
+	if toBucket {
+		fmt.Fprintf(logs, "discarded batches: %s\n", discards.prefix(mapping.UUID()))
+	}
 
 	// The delivery streams flush by their buffering hints.
 	flushDone := make(chan struct{})
@@ -306,6 +315,9 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 		streamName, streamLen(), left.Pending+max(left.Unread, 0), left.Pending, left.Unread)
 	if queue != nil {
 		fmt.Fprintf(logs, "on-failure queue %s: %d messages\n", queue.Name, len(queue.Messages()))
+	}
+	if toBucket {
+		fmt.Fprintf(logs, "on-failure destination %s: %d records discarded\n", discards.prefix(mapping.UUID()), mapping.Stats().Discarded)
 	}
 	if ferr != nil {
 		return ferr
@@ -440,24 +452,65 @@ func (s *stack) enrich() (lambda.Invoker, string, error) {
 }
 
 // destination is the mapping's on-failure destination as the template declares it: an SQS (or
-// SNS) queue kept in memory, or an S3 bucket: a directory beside the lake, or the bucket at the
-// endpoint.
-func (s *stack) destination(ctx context.Context, t eventsource.Target, out string) (eventsource.Destination, *eventsource.Queue, error) {
+// SNS) queue kept in memory, or an S3 bucket. The bucket the delivery streams write to is the
+// lake, so that discarded batches land under aws/lambda/ beside the lake's prefixes as Lambda
+// writes them in AWS: the directory -out, or the bucket STACK-lake at the endpoint. Another bucket
+// is a directory beside the lake, or the bucket of its name at the endpoint.
+func (s *stack) destination(ctx context.Context, t eventsource.Target, lake lakeWriter) (eventsource.Destination, *eventsource.Queue, error) {
 	switch t.Type {
 	case "":
 		return nil, nil, nil
 	case "S3":
-		if s.opts.endpoint == "" {
-			return eventsource.S3Destination{Bucket: localfirehose.DirSink{Dir: out + "-" + t.Name}}, nil, nil
+		d := bucketDestination{S3Destination: eventsource.S3Destination{Bucket: lake.ObjectWriter}, at: lake.at}
+		switch {
+		case t.LogicalID != "" && slices.Contains(lakeBuckets(s.tpl), t.LogicalID):
+			// the lake itself: d as it is
+		case s.opts.endpoint == "":
+			dir := lake.beside + "-" + t.Name
+			d.Bucket, d.at = localfirehose.DirSink{Dir: dir}, dir
+		default:
+			if err := ensureBucket(ctx, s.opts.endpoint, t.Name); err != nil {
+				return nil, nil, err
+			}
+			d.Bucket, d.at = localfirehose.S3Sink{API: upS3Client(s.opts.endpoint), Bucket: t.Name}, "s3://"+t.Name
 		}
-		if err := ensureBucket(ctx, s.opts.endpoint, t.Name); err != nil {
-			return nil, nil, err
-		}
-		return eventsource.S3Destination{Bucket: localfirehose.S3Sink{API: upS3Client(s.opts.endpoint), Bucket: t.Name}}, nil, nil
+		return d, nil, nil
 	default:
 		q := &eventsource.Queue{Name: t.Name}
 		return q, q, nil
 	}
+}
+
+// lakeWriter is the lake as an object writer: at is where it is (a directory or s3://bucket), and
+// beside the directory other local buckets are made next to.
+type lakeWriter struct {
+	eventsource.ObjectWriter
+	at, beside string
+}
+
+// lakeBuckets returns the logical IDs of the buckets the template's delivery streams write to.
+func lakeBuckets(tpl cfn.Template) []string {
+	var ids []string
+	for _, id := range tpl.ResourcesOfType("AWS::KinesisFirehose::DeliveryStream") {
+		res, _ := tpl.Resource(id)
+		if ga, ok := cfn.Path(res, "Properties", "ExtendedS3DestinationConfiguration", "BucketARN", "Fn::GetAtt").([]any); ok && len(ga) > 0 {
+			ids = append(ids, cfn.Scalar(ga[0]))
+		}
+	}
+	return ids
+}
+
+// bucketDestination is an S3 on-failure destination and where its bucket is (a directory or an
+// s3:// URL), for up's report. Its keys name the discarding mapping's UUID, as Lambda's do
+// (aws/lambda/<mapping UUID>/<shard ID>/...).
+type bucketDestination struct {
+	eventsource.S3Destination
+	at string
+}
+
+// prefix is where the batches of the mapping whose UUID is mapping go.
+func (d bucketDestination) prefix(mapping string) string {
+	return strings.TrimSuffix(d.at, "/") + "/aws/lambda/" + mapping + "/"
 }
 
 // shards opens the mapping's stream: the in-memory one, or the one at the endpoint.

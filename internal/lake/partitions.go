@@ -3,9 +3,13 @@ package lake
 import "time"
 
 // MaxActivePartitions is Firehose's default quota of active dynamic partitions per delivery
-// stream: records for partitions past it go to the error prefix as partitioning-failed. The quota
-// can be raised to 5,000 per stream on request.
-// https://docs.aws.amazon.com/firehose/latest/dev/buffering.html
+// stream: records for partitions past it go to the error prefix (the page names the case
+// activePartitionExceeded; the local delivery stream writes them as partitioning-failed with the
+// error code DynamicPartitioning.ActivePartitionsLimitExceeded). The quota can be raised to 5,000
+// per stream on request. Firehose publishes PartitionCount, ActivePartitionsLimit and
+// PartitionCountExceeded, which template.yaml's partition alarms read.
+// https://docs.aws.amazon.com/firehose/latest/dev/buffering.html,
+// https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
 const MaxActivePartitions = 500
 
 // MaxBufferInterval is the longest buffering interval Firehose allows (900 seconds).
@@ -31,7 +35,9 @@ func HoursSpanned(window time.Duration) int {
 // buffering window opens: the lake partitions by event type, event version and the arrival hour,
 // so it is the number of (type, major version) pairs the traffic carries times [HoursSpanned] of
 // the window for the buffering interval. A late event does not add partitions: the hour is the
-// arrival time's, not the event's own time.
+// arrival time's, not the event's own time. A backlog does: records that reach Firehose hours
+// after ingest received them (enrich catching up, or a recovery run, whose events keep their
+// received_at) fall into one more hour's partitions per hour behind, which this count leaves out.
 func ActivePartitions(typeVersions int, interval time.Duration) int {
 	if typeVersions < 0 {
 		typeVersions = 0

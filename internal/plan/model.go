@@ -427,7 +427,7 @@ func Build(in Input) (*Plan, error) {
 	p.Notes = []string{
 		"Lambda durations are estimates: firelane's per-record compute (" + bench.Source + ") scaled to each function's memory (one vCPU at 1,769 MB), without time spent waiting on AWS calls; real durations are longer.",
 		fmt.Sprintf("Log lines are assumed to be %d bytes (access log lines %d).", logLineBytes, accessLogLineBytes),
-		"Not costed: data transfer out, KMS requests for the stream's encryption, SQS, Secrets Manager, Glue, free tiers.",
+		"Not costed: data transfer out, KMS requests for the stream's encryption, the enrich event source mapping's EventCount metrics, Secrets Manager, Glue, free tiers.",
 	}
 	if in.Sample == nil {
 		p.Notes = append(p.Notes, "Record sizes come from the event size and the overheads measured on the shared workload; give -sample to measure them on your events.")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
@@ -60,7 +61,14 @@ const placeholder = "FIXME"
 // each data schema must follow the conventions of docs/schemas.md, its examples must validate (also
 // as whole events, through the registry the functions use) and its counter-examples must fail.
 // The error is for a directory that cannot be read; everything wrong with a file is a diagnostic.
-func Check(dir string) (CheckReport, error) {
+// Its active-partition warning assumes the longest buffering interval Firehose allows; [CheckFor]
+// takes the events delivery stream's own.
+func Check(dir string) (CheckReport, error) { return CheckFor(dir, lake.MaxBufferInterval) }
+
+// CheckFor is [Check] for an events delivery stream whose buffering interval is interval (the
+// template's BufferingHints): it warns when the (type, major version) pairs of dir, arriving in
+// one buffering window of that interval, could reach Firehose's active-partition limit.
+func CheckFor(dir string, interval time.Duration) (CheckReport, error) {
 	var rep CheckReport
 	files, parseErrs, err := LoadFiles(dir)
 	if err != nil {
@@ -106,7 +114,7 @@ func Check(dir string) (CheckReport, error) {
 			}
 		}
 	}
-	partitionWarning(&rep, dir, versions)
+	partitionWarning(&rep, dir, versions, interval)
 	sort.SliceStable(rep.Diagnostics, func(i, j int) bool {
 		a, b := rep.Diagnostics[i], rep.Diagnostics[j]
 		if a.File != b.File {
@@ -322,16 +330,17 @@ func orRoot(ptr string) string {
 }
 
 // partitionWarning warns when the events of every (type, major version) the directory defines,
-// arriving in one buffering window at the longest interval Firehose allows, could open
-// [lake.MaxActivePartitions] partitions (the rule is [lake.ActivePartitions]).
-func partitionWarning(rep *CheckReport, dir string, versions map[string][]int) {
+// arriving in one buffering window of the given interval, could open [lake.MaxActivePartitions]
+// partitions (the rule is [lake.ActivePartitions]). A shorter interval does not help: even the
+// longest window spans two clock hours at most, and the shortest can span two.
+func partitionWarning(rep *CheckReport, dir string, versions map[string][]int, interval time.Duration) {
 	n := 0
 	for _, vs := range versions {
 		n += len(vs)
 	}
-	if p := lake.ActivePartitions(n, lake.MaxBufferInterval); p >= lake.MaxActivePartitions {
+	if p := lake.ActivePartitions(n, interval); p >= lake.MaxActivePartitions {
 		rep.Diagnostics = append(rep.Diagnostics, Diagnostic{File: dir, Line: 1, Warning: true, Message: fmt.Sprintf(
-			"%d event types and versions can open %d Firehose partitions in one %v buffering window, Firehose's default limit is %d active partitions (raise the quota or lower DeliveryBufferIntervalSeconds)",
-			n, p, lake.BufferWindow(lake.MaxBufferInterval), lake.MaxActivePartitions)})
+			"%d event types and versions can open %d Firehose partitions (%d hours) in one %v buffering window of the events delivery stream (interval %v), reaching Firehose's default limit of %d active partitions; past it records go to errors/: ask for a higher limit (up to 5,000) before deploying them (docs/operations.md, 4.2)",
+			n, p, lake.HoursSpanned(lake.BufferWindow(interval)), lake.BufferWindow(interval), interval, lake.MaxActivePartitions)})
 	}
 }

@@ -52,7 +52,7 @@ type Config struct {
 type Target struct {
 	Type      string // SQS, SNS or S3
 	LogicalID string
-	Name      string // the queue's, topic's or bucket's physical name
+	Name      string // the queue's, topic's or bucket's physical name; its logical ID when the template sets none (the lake bucket)
 	ARN       string
 }
 

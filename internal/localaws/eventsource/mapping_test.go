@@ -252,12 +252,12 @@ func TestFromTemplate(t *testing.T) {
 			FunctionID: "EnrichFunction", StreamID: "EventStream", BatchSize: 100, BatchingWindow: time.Second,
 			StartingPosition: TrimHorizon, ParallelizationFactor: 1, BisectOnError: true, MaxRetries: 10,
 			MaxRecordAge: 86400 * time.Second, ReportBatchItemFailures: true,
-			OnFailure: Target{Type: "SQS", LogicalID: "EnrichFailureQueue", Name: "firelane-enrich-failures", ARN: "arn:aws:sqs:us-east-1:123456789012:firelane-enrich-failures"},
+			OnFailure: Target{Type: "S3", LogicalID: "LakeBucket", Name: "LakeBucket", ARN: "arn:aws:s3:::LakeBucket"},
 		}},
 		{"overrides", map[string]string{"EnrichBatchSize": "500", "EnrichMaxRetries": "-1", "EnrichMaxRecordAgeSeconds": "-1", "EnrichParallelizationFactor": "4", "EnrichBisectOnError": "false"}, Config{
 			FunctionID: "EnrichFunction", StreamID: "EventStream", BatchSize: 500, BatchingWindow: time.Second,
 			StartingPosition: TrimHorizon, ParallelizationFactor: 4, MaxRetries: -1, ReportBatchItemFailures: true,
-			OnFailure: Target{Type: "SQS", LogicalID: "EnrichFailureQueue", Name: "firelane-enrich-failures", ARN: "arn:aws:sqs:us-east-1:123456789012:firelane-enrich-failures"},
+			OnFailure: Target{Type: "S3", LogicalID: "LakeBucket", Name: "LakeBucket", ARN: "arn:aws:s3:::LakeBucket"},
 		}},
 	}
 	for _, tt := range tests {
