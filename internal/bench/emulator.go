@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -26,8 +28,8 @@ type EmulatorOptions struct {
 	Rounds  int    // measured rounds, each one invocation of each function and one in-process
 	Warmup  int    // rounds before those, discarded (the first one carries each function's start-up)
 	Procs   int    // GOMAXPROCS of both functions
-	// Pin places the emulator on one core and both functions, and this process's in-process
-	// invocations, on another, with taskset, when the machine has two cores or more and taskset
+	// Pin places the emulator (and this process, its client) on one core and both functions and
+	// the in-process child on another, with taskset, when the machine has two cores or more and taskset
 	// is installed; [EmulatorFigures.Placement] says what was done.
 	Pin bool
 	// Env is added to the transform function's environment (GODEBUG=gctrace=1, GOGC=off, say).
@@ -43,8 +45,9 @@ type EmulatorFigures struct {
 	// Handler is the transform's HandlerTime, from its own summary line: the time inside
 	// Handler.Invoke, without the Runtime API.
 	Handler []float64
-	// InProcess is the same payload through the same handler in this process, as `firelane bench
-	// transform` times it, taken in the same rounds.
+	// InProcess is the same payload through the same handler, as `firelane bench transform` times
+	// it, taken in the same rounds in a process of its own (package inprocess beside this one)
+	// started on the functions' core.
 	InProcess []float64
 	// TransformCPU and ReplayCPU are the time each function's process ran on a core during an
 	// invocation (the scheduler's statistics of its threads, on Linux); InProcessCPU is the
@@ -148,17 +151,44 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 			return fig, err
 		}
 	}
+	// The in-process figure comes from a process of its own, started as the functions are.
+	ipdir := filepath.Join(dir, "inprocess")
+	ipboot, err := lambda.Build(ctx, o.Root, "./internal/bench/inprocess", ipdir)
+	if err != nil {
+		return fig, err
+	}
+	cpu := -1
 	if place.pinned {
-		// This process, the emulators' client, stays off the functions' core but for its
-		// in-process invocations; it gets the cores it had back at the end.
+		cpu = place.function
+	}
+	if ipboot, err = wrapper(ipboot, cpu, map[string]string{"GOMAXPROCS": strconv.Itoa(o.Procs)}, filepath.Join(ipdir, "inprocess-wrapper")); err != nil {
+		return fig, err
+	}
+	child := &inProcessChild{cmd: exec.CommandContext(ctx, ipboot, o.Payload)}
+	child.cmd.Stderr = os.Stderr
+	if child.in, err = child.cmd.StdinPipe(); err != nil {
+		return fig, err
+	}
+	stdout, err := child.cmd.StdoutPipe()
+	if err != nil {
+		return fig, err
+	}
+	child.out = bufio.NewScanner(stdout)
+	if err := child.cmd.Start(); err != nil {
+		return fig, fmt.Errorf("start the in-process child: %w", err)
+	}
+	defer child.stop()
+	if place.pinned {
+		// This process, the emulators' client, stays off the functions' core; it gets the
+		// cores it had back at the end.
 		if err := pinProcess(place.emulator); err != nil {
 			return fig, err
 		}
 		defer func() { _ = pinProcess(place.allowed...) }()
 	}
 	// Each invocation starts with this process's garbage collected, so that its collector, which
-	// the megabytes of each answer wake, neither runs beside a function nor inside the in-process
-	// invocation: the function itself collects nothing between warm invocations.
+	// the megabytes of each answer wake, does not run beside a function: the functions themselves
+	// collect nothing between warm invocations (see TransformGCs).
 	invoke := func(f *function) (cpu float64, err error) {
 		runtime.GC()
 		pid := f.in.FunctionPID()
@@ -177,20 +207,8 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 		return cpu1 - cpu0, nil
 	}
 	inProcess := func() (ms, cpu float64, err error) {
-		// The whole process moves to the functions' core and back: with one P, a goroutine locked
-		// to a thread of its own would wait for threads on the other core at every hand-off.
-		if place.pinned {
-			if err := pinProcess(place.function); err != nil {
-				return 0, 0, err
-			}
-			defer func() { _ = pinProcess(place.emulator) }()
-		}
 		runtime.GC()
-		runtime.LockOSThread() // for the thread's CPU time
-		defer runtime.UnlockOSThread()
-		cpu0, start := threadCPUTime(), time.Now()
-		_, err = h.Invoke(ctx, payload)
-		return time.Since(start).Seconds() * 1000, threadCPUTime() - cpu0, err
+		return child.time()
 	}
 	total := o.Warmup + o.Rounds
 	for r := range total {
@@ -240,6 +258,60 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 		return fig, fmt.Errorf("%s: %d summary lines with a HandlerTime for %d invocations", fns[0].pkg, len(fns[0].logs.floats(handlerTime)), total)
 	}
 	return fig, nil
+}
+
+// ServeInProcess times the transform's handler on the Firehose event in path once per line read
+// from r, and writes each invocation's wall time and the CPU time of its thread, in milliseconds,
+// as "WALL CPU" on a line of w. It is the loop of package inprocess beside this one.
+func ServeInProcess(path string, r io.Reader, w io.Writer) error {
+	payload, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	h := quietTransform()
+	runtime.LockOSThread() // for the thread's CPU time
+	defer runtime.UnlockOSThread()
+	in := bufio.NewScanner(r)
+	for in.Scan() {
+		cpu0, start := threadCPUTime(), time.Now()
+		if _, err := h.Invoke(context.Background(), payload); err != nil {
+			return err
+		}
+		wall, cpu := time.Since(start).Seconds()*1000, threadCPUTime()-cpu0
+		if _, err := fmt.Fprintf(w, "%.4f %.4f\n", wall, cpu); err != nil {
+			return err
+		}
+	}
+	return in.Err()
+}
+
+// inProcessChild is a running [ServeInProcess].
+type inProcessChild struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+// time runs one invocation and reads its times.
+func (c *inProcessChild) time() (wall, cpu float64, err error) {
+	if _, err := io.WriteString(c.in, "\n"); err != nil {
+		return 0, 0, fmt.Errorf("in-process child: %w", err)
+	}
+	if !c.out.Scan() {
+		return 0, 0, fmt.Errorf("in-process child stopped: %v", c.out.Err())
+	}
+	if _, err := fmt.Sscanf(c.out.Text(), "%g %g", &wall, &cpu); err != nil {
+		return 0, 0, fmt.Errorf("in-process child wrote %q: %w", c.out.Text(), err)
+	}
+	return wall, cpu, nil
+}
+
+func (c *inProcessChild) stop() {
+	if c == nil {
+		return
+	}
+	c.in.Close()
+	_ = c.cmd.Wait()
 }
 
 // measured drops the warm-up samples of all, which must hold total.
