@@ -85,7 +85,7 @@ func benchTransform(args []string) error {
 	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
 	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
 	emulator := fs.Bool("emulator", false, "also measure the last file under the Runtime Interface Emulator: the transform's Duration minus that of a function that returns the same bytes without work, against the in-process time, in alternated rounds")
-	rounds := fs.Int("emulator-rounds", 60, "with -emulator: measured rounds (one invocation of each function and one in-process each), after 5 discarded")
+	rounds := fs.Int("emulator-rounds", 100, "with -emulator: measured rounds (one invocation of each function and one in-process each), after 5 discarded")
 	pin := fs.Bool("emulator-pin", true, "with -emulator: run the emulators on one core and the functions and the in-process invocations on another, with taskset, where there are two cores")
 	emulatorEnv := fs.String("emulator-env", "", "with -emulator: 'NAME=VALUE ...' added to the transform function's environment (GODEBUG=gctrace=1, say)")
 	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")

@@ -70,14 +70,16 @@ func threads(pid int) []int {
 }
 
 // cpuTime returns the time the threads of process pid have run on a core, from the scheduler's
-// statistics (/proc/PID/task/TID/schedstat), in milliseconds; 0 for pid 0.
-func cpuTime(pid int) float64 {
+// statistics (/proc/PID/task/TID/schedstat), in milliseconds, and how many times the scheduler
+// took a core from them while they could run (nonvoluntary_ctxt_switches); 0 for pid 0.
+func cpuTime(pid int) (ms float64, preempted int) {
 	if pid == 0 {
-		return 0
+		return 0, 0
 	}
 	var ns int64
 	for _, tid := range threads(pid) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/schedstat", pid, tid))
+		task := fmt.Sprintf("/proc/%d/task/%d/", pid, tid)
+		b, err := os.ReadFile(task + "schedstat")
 		if err != nil {
 			continue // the thread has exited
 		}
@@ -85,8 +87,13 @@ func cpuTime(pid int) float64 {
 			n, _ := strconv.ParseInt(f[0], 10, 64)
 			ns += n
 		}
+		status, _ := os.ReadFile(task + "status")
+		if _, rest, ok := strings.Cut(string(status), "nonvoluntary_ctxt_switches:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(rest, "\n", 2)[0]))
+			preempted += n
+		}
 	}
-	return float64(ns) / 1e6
+	return float64(ns) / 1e6, preempted
 }
 
 // threadCPUTime is the time the calling thread has run on a core, in milliseconds.

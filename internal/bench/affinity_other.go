@@ -10,5 +10,5 @@ func allowedCPUs() []int { return nil }
 func pinProcess(...int) error { return errors.New("pinning a process needs Linux") }
 
 // cpuTime and threadCPUTime are zero where the scheduler's statistics are not read.
-func cpuTime(int) float64    { return 0 }
-func threadCPUTime() float64 { return 0 }
+func cpuTime(int) (float64, int) { return 0, 0 }
+func threadCPUTime() float64     { return 0 }

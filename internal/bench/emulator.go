@@ -54,6 +54,9 @@ type EmulatorFigures struct {
 	// in-process invocation's thread time. Unlike durations, they leave out the time spent
 	// waiting for a core that other work holds.
 	TransformCPU, ReplayCPU, InProcessCPU []float64
+	// TransformPreempted and ReplayPreempted count the times the scheduler took the core from a
+	// function's threads while they could run, in each invocation.
+	TransformPreempted, ReplayPreempted []float64
 	// TransformGCs and ReplayGCs count the collections each function ran in the measured rounds
 	// (from GODEBUG=gctrace=1, which the measurement sets unless Env sets GODEBUG); -1 when
 	// unknown.
@@ -189,12 +192,12 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 	// Each invocation starts with this process's garbage collected, so that its collector, which
 	// the megabytes of each answer wake, does not run beside a function: the functions themselves
 	// collect nothing between warm invocations (see TransformGCs).
-	invoke := func(f *function) (cpu float64, err error) {
+	invoke := func(f *function) (cpu float64, preempted int, err error) {
 		runtime.GC()
 		pid := f.in.FunctionPID()
-		cpu0 := cpuTime(pid)
+		cpu0, pre0 := cpuTime(pid)
 		res, err := f.in.Invoke(ctx, payload)
-		cpu1 := cpuTime(pid)
+		cpu1, pre1 := cpuTime(pid)
 		if err == nil && res.Err != nil {
 			err = res.Err
 		}
@@ -202,9 +205,9 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 			err = fmt.Errorf("answered %d bytes, not the %d bytes of the in-process transform", len(res.Payload), len(response))
 		}
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", f.pkg, err)
+			return 0, 0, fmt.Errorf("%s: %w", f.pkg, err)
 		}
-		return cpu1 - cpu0, nil
+		return cpu1 - cpu0, pre1 - pre0, nil
 	}
 	inProcess := func() (ms, cpu float64, err error) {
 		runtime.GC()
@@ -221,10 +224,11 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 			first, second = 1, 0
 		}
 		var run [2]float64
-		if run[first], err = invoke(fns[first]); err != nil {
+		var pre [2]int
+		if run[first], pre[first], err = invoke(fns[first]); err != nil {
 			return fig, err
 		}
-		if run[second], err = invoke(fns[second]); err != nil {
+		if run[second], pre[second], err = invoke(fns[second]); err != nil {
 			return fig, err
 		}
 		if r >= o.Warmup {
@@ -232,6 +236,8 @@ func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFig
 			fig.InProcessCPU = append(fig.InProcessCPU, cpu)
 			fig.TransformCPU = append(fig.TransformCPU, run[0])
 			fig.ReplayCPU = append(fig.ReplayCPU, run[1])
+			fig.TransformPreempted = append(fig.TransformPreempted, float64(pre[0]))
+			fig.ReplayPreempted = append(fig.ReplayPreempted, float64(pre[1]))
 		}
 	}
 	// The emulator writes a REPORT line before it answers, but its output reaches the buffer

@@ -76,7 +76,8 @@ func Transform(o TransformOptions) error {
 // printEmulator prints the figures of [TransformUnderEmulator] in one line: medians and bests of
 // each series; the transform's work (its Duration minus the replay function's) against the
 // in-process time of the same rounds, with the spread of the per-round work; the transform's
-// Duration outside its handler, to set beside the replay's; CPU times; collections.
+// Duration outside its handler, to set beside the replay's; CPU times and preemptions;
+// collections.
 func printEmulator(input string, fig EmulatorFigures) {
 	work := make([]float64, len(fig.Transform))
 	outside := make([]float64, len(fig.Transform))
@@ -88,12 +89,13 @@ func printEmulator(input string, fig EmulatorFigures) {
 		"transform_median_ms=%.2f transform_best_ms=%.2f replay_median_ms=%.2f replay_best_ms=%.2f handler_median_ms=%.2f handler_best_ms=%.2f transform_outside_handler_median_ms=%.2f "+
 		"work_median_ms=%.2f work_best_ms=%.2f work_p25_p75_ms=%.2f-%.2f in_process_median_ms=%.2f in_process_best_ms=%.2f "+
 		"work_over_in_process_median=%.2f work_over_in_process_best=%.2f "+
-		"transform_cpu_median_ms=%.2f replay_cpu_median_ms=%.2f work_cpu_median_ms=%.2f in_process_cpu_median_ms=%.2f transform_gcs=%d replay_gcs=%d\n",
+		"transform_cpu_median_ms=%.2f replay_cpu_median_ms=%.2f work_cpu_median_ms=%.2f in_process_cpu_median_ms=%.2f work_cpu_over_in_process_cpu=%.2f transform_preempted_median=%.0f replay_preempted_median=%.0f transform_gcs=%d replay_gcs=%d\n",
 		input, len(fig.Transform), fig.Placement,
 		median(fig.Transform), slices.Min(fig.Transform), median(fig.Replay), slices.Min(fig.Replay), median(fig.Handler), slices.Min(fig.Handler), median(outside),
 		fig.Work(), fig.BestWork(), quantile(work, 0.25), quantile(work, 0.75), median(fig.InProcess), slices.Min(fig.InProcess),
 		fig.Work()/median(fig.InProcess), fig.BestWork()/slices.Min(fig.InProcess),
-		median(fig.TransformCPU), median(fig.ReplayCPU), median(fig.TransformCPU)-median(fig.ReplayCPU), median(fig.InProcessCPU), fig.TransformGCs, fig.ReplayGCs)
+		median(fig.TransformCPU), median(fig.ReplayCPU), median(fig.TransformCPU)-median(fig.ReplayCPU), median(fig.InProcessCPU),
+		(median(fig.TransformCPU)-median(fig.ReplayCPU))/median(fig.InProcessCPU), median(fig.TransformPreempted), median(fig.ReplayPreempted), fig.TransformGCs, fig.ReplayGCs)
 }
 
 // quietTransform is the handler as functions/transform configures it, logging nowhere.
