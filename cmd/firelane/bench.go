@@ -87,6 +87,7 @@ func benchTransform(args []string) error {
 	emulator := fs.Bool("emulator", false, "also measure the last file under the Runtime Interface Emulator: the transform's Duration minus that of a function that returns the same bytes without work, against the in-process time, in alternated rounds")
 	rounds := fs.Int("emulator-rounds", 100, "with -emulator: measured rounds (one invocation of each function and one in-process each), after 5 discarded")
 	pin := fs.Bool("emulator-pin", true, "with -emulator: run the emulators on one core and the functions and the in-process invocations on another, with taskset, where there are two cores")
+	samples := fs.String("emulator-samples", "", "with -emulator: write every measured round's samples to this CSV file")
 	emulatorEnv := fs.String("emulator-env", "", "with -emulator: 'NAME=VALUE ...' added to the transform function's environment (GODEBUG=gctrace=1, say)")
 	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +112,7 @@ func benchTransform(args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers, Emulator: *emulator, Root: root, EmulatorRounds: *rounds, EmulatorEnv: env, EmulatorPin: *pin,
+	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers, Emulator: *emulator, Root: root, EmulatorRounds: *rounds, EmulatorEnv: env, EmulatorPin: *pin, EmulatorSamples: *samples,
 		PeakCommand: func(payload string) *exec.Cmd {
 			return exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(*procs), "-peak-child", payload)
 		}})

@@ -28,11 +28,12 @@ type TransformOptions struct {
 	Peers string   // folder of the peers (../shared/peers) to run in the same minute; empty runs none
 	// Emulator, when set, also measures the last file under the Runtime Interface Emulator (see
 	// [TransformUnderEmulator]) from the repository at Root.
-	Emulator       bool
-	Root           string
-	EmulatorRounds int               // measured rounds, after 5 discarded
-	EmulatorEnv    map[string]string // added to the transform function's environment
-	EmulatorPin    bool              // the emulator on one core, the functions on another (see [EmulatorOptions])
+	Emulator        bool
+	Root            string
+	EmulatorRounds  int               // measured rounds, after 5 discarded
+	EmulatorEnv     map[string]string // added to the transform function's environment
+	EmulatorPin     bool              // the emulator on one core, the functions on another (see [EmulatorOptions])
+	EmulatorSamples string            // when set, the file the rounds' samples are written to, as CSV
 	// PeakCommand returns the command that runs [PeakChild] on a payload file in a fresh process
 	// (the CLI runs itself), so that the peak memory is the invocation's alone.
 	PeakCommand func(payloadFile string) *exec.Cmd
@@ -66,6 +67,11 @@ func Transform(o TransformOptions) error {
 			return err
 		}
 		printEmulator(filepath.Base(last), fig)
+		if o.EmulatorSamples != "" {
+			if err := writeSamples(o.EmulatorSamples, fig); err != nil {
+				return err
+			}
+		}
 	}
 	if o.Peers != "" {
 		return runPeers(o.Peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
@@ -96,6 +102,17 @@ func printEmulator(input string, fig EmulatorFigures) {
 		fig.Work()/median(fig.InProcess), fig.BestWork()/slices.Min(fig.InProcess),
 		median(fig.TransformCPU), median(fig.ReplayCPU), median(fig.TransformCPU)-median(fig.ReplayCPU), median(fig.InProcessCPU),
 		(median(fig.TransformCPU)-median(fig.ReplayCPU))/median(fig.InProcessCPU), median(fig.TransformPreempted), median(fig.ReplayPreempted), fig.TransformGCs, fig.ReplayGCs)
+}
+
+// writeSamples writes one CSV row per measured round of fig, in milliseconds but for the counts.
+func writeSamples(path string, fig EmulatorFigures) error {
+	var b strings.Builder
+	b.WriteString("round,transform_ms,replay_ms,handler_ms,in_process_ms,transform_cpu_ms,replay_cpu_ms,in_process_cpu_ms,transform_preempted,replay_preempted\n")
+	for i := range fig.Transform {
+		fmt.Fprintf(&b, "%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.0f\n", i, fig.Transform[i], fig.Replay[i], fig.Handler[i], fig.InProcess[i],
+			fig.TransformCPU[i], fig.ReplayCPU[i], fig.InProcessCPU[i], fig.TransformPreempted[i], fig.ReplayPreempted[i])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // quietTransform is the handler as functions/transform configures it, logging nowhere.
