@@ -28,9 +28,9 @@ type EmulatorOptions struct {
 	Rounds  int    // measured rounds, each one invocation of each function and one in-process
 	Warmup  int    // rounds before those, discarded (the first one carries each function's start-up)
 	Procs   int    // GOMAXPROCS of both functions
-	// Pin places the emulator (and this process, its client) on one core and both functions and
-	// the in-process child on another, with taskset, when the machine has two cores or more and taskset
-	// is installed; [EmulatorFigures.Placement] says what was done.
+	// Pin places the emulators (and this process, their client) on one core and both functions
+	// and the in-process timer on another, with taskset, when the machine has two cores or more
+	// and taskset is installed; [EmulatorFigures.Placement] says what was done.
 	Pin bool
 	// Env is added to the transform function's environment (GODEBUG=gctrace=1, GOGC=off, say).
 	Env map[string]string
@@ -72,13 +72,13 @@ func (f EmulatorFigures) Work() float64 { return median(f.Transform) - median(f.
 // BestWork is the best Duration of the transform minus the best of the replay function.
 func (f EmulatorFigures) BestWork() float64 { return slices.Min(f.Transform) - slices.Min(f.Replay) }
 
-// TransformUnderEmulator builds the transform's bootstrap and the replay function (package replay
-// beside this one) as sam build does for this machine, runs each under its own Runtime Interface
-// Emulator, and, round after round, invokes each with the payload and the in-process handler once
-// on it. It reads the Duration of every invocation from the emulator's REPORT lines: what Lambda
-// bills. The replay function answers with the bytes the transform answers, so that the difference
-// of the two is the transform's own work, without the cost of moving the payload and the response
-// through the Runtime API.
+// TransformUnderEmulator builds the transform's bootstrap, the replay function (package replay
+// beside this one) and the in-process timer (package inprocess) as sam build does for this machine,
+// runs each function under its own Runtime Interface Emulator and, round after round, times the
+// handler once in-process and invokes each function once with the payload. It reads the Duration of
+// every invocation from the emulator's REPORT lines: what Lambda bills. The replay function answers
+// with the bytes the transform answers, so that the difference of the two is the transform's own
+// work, without the cost of moving the payload and the response through the Runtime API.
 func TransformUnderEmulator(ctx context.Context, o EmulatorOptions) (EmulatorFigures, error) {
 	var fig EmulatorFigures
 	if o.Rounds < 1 || o.Warmup < 1 {
