@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -83,13 +84,21 @@ func benchTransform(args []string) error {
 	peers := fs.String("peers", "", "folder of the peers (../shared/peers) to run in the same minute; empty runs none")
 	reps := fs.Int("reps", 10, "timed repetitions per file, after one warm-up; the best counts")
 	procs := fs.Int("procs", 1, "GOMAXPROCS: a Firehose transform has at most one vCPU at 128-1,024 MB")
-	emulator := fs.Bool("emulator", false, "also measure the last file under the Runtime Interface Emulator: the transform's Duration minus that of a function that returns the same bytes without work")
+	emulator := fs.Bool("emulator", false, "also measure the last file under the Runtime Interface Emulator: the transform's Duration minus that of a function that returns the same bytes without work, against the in-process time, in alternated rounds")
+	rounds := fs.Int("emulator-rounds", 100, "with -emulator: measured rounds (one invocation of each function and one in-process each), after 5 discarded")
+	pin := fs.Bool("emulator-pin", true, "with -emulator: run the emulators on one core and the functions and the in-process invocations on another, with taskset, where there are two cores")
+	samples := fs.String("emulator-samples", "", "with -emulator: write every measured round's samples to this CSV file")
+	emulatorEnv := fs.String("emulator-env", "", "with -emulator: 'NAME=VALUE ...' added to the transform function's environment (GODEBUG=gctrace=1, say)")
 	peak := fs.String("peak-child", "", "internal: measure the peak memory of invoking this payload file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *peak != "" {
 		return bench.PeakChild(*peak)
+	}
+	env, err := parseEnv(*emulatorEnv)
+	if err != nil {
+		return fmt.Errorf("-emulator-env: %w", err)
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -103,10 +112,26 @@ func benchTransform(args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers, Emulator: *emulator, Root: root,
+	return bench.Transform(bench.TransformOptions{Files: files, Reps: *reps, Procs: *procs, Peers: *peers, Emulator: *emulator, Root: root, EmulatorRounds: *rounds, EmulatorEnv: env, EmulatorPin: *pin, EmulatorSamples: *samples,
 		PeakCommand: func(payload string) *exec.Cmd {
 			return exec.Command(self, "bench", "transform", "-procs", strconv.Itoa(*procs), "-peak-child", payload)
 		}})
+}
+
+// envName is what a shell takes as a variable's name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// parseEnv reads 'NAME=VALUE ...', separated by white space.
+func parseEnv(s string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, kv := range strings.Fields(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !envName.MatchString(k) {
+			return nil, fmt.Errorf("%q is not NAME=VALUE", kv)
+		}
+		env[k] = v
+	}
+	return env, nil
 }
 
 func benchValidate(args []string) error {

@@ -2,6 +2,8 @@
 // `firelane bench` reports them: whole invocations, payload bytes in and response bytes out, timed as
 // the best of several repetitions after a warm-up on one core, with allocations per record. The
 // workload's inputs come from package workload beside it, which the stages' Go benchmarks use too.
+// `firelane bench transform -emulator` also runs the transform under the Runtime Interface
+// Emulator ([TransformUnderEmulator]), reporting medians and bests of alternated rounds.
 package bench
 
 import (

@@ -28,8 +28,12 @@ type TransformOptions struct {
 	Peers string   // folder of the peers (../shared/peers) to run in the same minute; empty runs none
 	// Emulator, when set, also measures the last file under the Runtime Interface Emulator (see
 	// [TransformUnderEmulator]) from the repository at Root.
-	Emulator bool
-	Root     string
+	Emulator        bool
+	Root            string
+	EmulatorRounds  int               // measured rounds, after 5 discarded
+	EmulatorEnv     map[string]string // added to the transform function's environment
+	EmulatorPin     bool              // the emulator on one core, the functions on another (see [EmulatorOptions])
+	EmulatorSamples string            // when set, the file the rounds' samples are written to, as CSV
 	// PeakCommand returns the command that runs [PeakChild] on a payload file in a fresh process
 	// (the CLI runs itself), so that the peak memory is the invocation's alone.
 	PeakCommand func(payloadFile string) *exec.Cmd
@@ -58,19 +62,57 @@ func Transform(o TransformOptions) error {
 	}
 	if o.Emulator {
 		last := files[len(files)-1]
-		fig, err := TransformUnderEmulator(context.Background(), EmulatorOptions{Root: o.Root, Payload: last, Reps: max(o.Reps, 20), Procs: o.Procs})
+		fig, err := TransformUnderEmulator(context.Background(), EmulatorOptions{Root: o.Root, Payload: last, Rounds: o.EmulatorRounds, Warmup: 5, Procs: o.Procs, Pin: o.EmulatorPin, Env: o.EmulatorEnv})
 		if err != nil {
 			return err
 		}
-		inProcess := best[filepath.Base(last)].Seconds() * 1000
-		fmt.Printf("firelane=transform input=%s emulator_invocations=%d transform_min_ms=%.2f transform_median_ms=%.2f replay_min_ms=%.2f replay_median_ms=%.2f work_median_ms=%.2f work_min_ms=%.2f in_process_best_ms=%.2f work_over_in_process=%.2f\n",
-			filepath.Base(last), len(fig.Transform), slices.Min(fig.Transform), median(fig.Transform), slices.Min(fig.Replay), median(fig.Replay),
-			fig.Work(), slices.Min(fig.Transform)-slices.Min(fig.Replay), inProcess, fig.Work()/inProcess)
+		printEmulator(filepath.Base(last), fig)
+		if o.EmulatorSamples != "" {
+			if err := writeSamples(o.EmulatorSamples, fig); err != nil {
+				return err
+			}
+		}
 	}
 	if o.Peers != "" {
 		return runPeers(o.Peers, files[len(files)-1], best[filepath.Base(files[len(files)-1])])
 	}
 	return nil
+}
+
+// printEmulator prints the figures of [TransformUnderEmulator] in one line: medians and bests of
+// each series; the transform's work (its Duration minus the replay function's) against the
+// in-process time of the same rounds, with the spread of the per-round work; the transform's
+// Duration outside its handler, to set beside the replay's; CPU times and preemptions;
+// collections.
+func printEmulator(input string, fig EmulatorFigures) {
+	work := make([]float64, len(fig.Transform))
+	outside := make([]float64, len(fig.Transform))
+	for i := range work {
+		work[i] = fig.Transform[i] - fig.Replay[i]
+		outside[i] = fig.Transform[i] - fig.Handler[i]
+	}
+	fmt.Printf("firelane=transform input=%s emulator_rounds=%d placement=%q "+
+		"transform_median_ms=%.2f transform_best_ms=%.2f replay_median_ms=%.2f replay_best_ms=%.2f handler_median_ms=%.2f handler_best_ms=%.2f transform_outside_handler_median_ms=%.2f "+
+		"work_median_ms=%.2f work_best_ms=%.2f work_p25_p75_ms=%.2f-%.2f in_process_median_ms=%.2f in_process_best_ms=%.2f "+
+		"work_over_in_process_median=%.2f work_over_in_process_best=%.2f "+
+		"transform_cpu_median_ms=%.2f replay_cpu_median_ms=%.2f work_cpu_median_ms=%.2f in_process_cpu_median_ms=%.2f work_cpu_over_in_process_cpu=%.2f transform_preempted_median=%.0f replay_preempted_median=%.0f transform_gcs=%d replay_gcs=%d\n",
+		input, len(fig.Transform), fig.Placement,
+		median(fig.Transform), slices.Min(fig.Transform), median(fig.Replay), slices.Min(fig.Replay), median(fig.Handler), slices.Min(fig.Handler), median(outside),
+		fig.Work(), fig.BestWork(), quantile(work, 0.25), quantile(work, 0.75), median(fig.InProcess), slices.Min(fig.InProcess),
+		fig.Work()/median(fig.InProcess), fig.BestWork()/slices.Min(fig.InProcess),
+		median(fig.TransformCPU), median(fig.ReplayCPU), median(fig.TransformCPU)-median(fig.ReplayCPU), median(fig.InProcessCPU),
+		(median(fig.TransformCPU)-median(fig.ReplayCPU))/median(fig.InProcessCPU), median(fig.TransformPreempted), median(fig.ReplayPreempted), fig.TransformGCs, fig.ReplayGCs)
+}
+
+// writeSamples writes one CSV row per measured round of fig, in milliseconds but for the counts.
+func writeSamples(path string, fig EmulatorFigures) error {
+	var b strings.Builder
+	b.WriteString("round,transform_ms,replay_ms,handler_ms,in_process_ms,transform_cpu_ms,replay_cpu_ms,in_process_cpu_ms,transform_preempted,replay_preempted\n")
+	for i := range fig.Transform {
+		fmt.Fprintf(&b, "%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.0f\n", i, fig.Transform[i], fig.Replay[i], fig.Handler[i], fig.InProcess[i],
+			fig.TransformCPU[i], fig.ReplayCPU[i], fig.InProcessCPU[i], fig.TransformPreempted[i], fig.ReplayPreempted[i])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // quietTransform is the handler as functions/transform configures it, logging nowhere.

@@ -275,6 +275,15 @@ func (in *Instance) PeakMemoryMB() float64 {
 	return float64(in.peak) / 1024
 }
 
+// FunctionPID returns the process ID of the function's bootstrap, which the emulator starts at the
+// first invocation; 0 before then.
+func (in *Instance) FunctionPID() int {
+	if c := children(in.cmd.Process.Pid); len(c) > 0 {
+		return c[0]
+	}
+	return 0
+}
+
 func (in *Instance) samplePeak() {
 	for _, pid := range children(in.cmd.Process.Pid) {
 		if kb := vmHWM(pid); kb > 0 {
