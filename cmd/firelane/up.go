@@ -54,7 +54,7 @@ func runUp(args []string) error {
 	fs.StringVar(&o.schemas, "schemas", "", "directory of event schemas (default: the embedded schemas/)")
 	fs.DurationVar(&o.interval, "interval", 0, "Firehose flush interval instead of the template's buffering hint (e.g. 2s)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "AWS endpoint (a moto_server you started) for the Kinesis stream and the lake bucket (STACK-lake); default: in memory and -out")
-	fs.BoolVar(&o.rie, "rie", false, "run ingest and transform as their built bootstraps under the Runtime Interface Emulator")
+	fs.BoolVar(&o.rie, "rie", false, "run the three functions as their built bootstraps under the Runtime Interface Emulator")
 	fs.StringVar(&o.overrides, "parameter-overrides", "", "template parameters: 'Key=Value Key=Value'")
 	fs.StringVar(&o.template, "template", "template.yaml", "SAM template of the stack to run")
 	fs.StringVar(&o.stack, "stack", "firelane", "stack name the template's names are resolved with")
@@ -104,6 +104,10 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	}
 	reg, err := schema.Default()
 	if o.schemas != "" {
+		// Absolute, because functions under the emulator run in a directory of their own.
+		if o.schemas, err = filepath.Abs(o.schemas); err != nil {
+			return err
+		}
 		reg, err = schema.LoadDir(o.schemas)
 	}
 	if err != nil {
@@ -162,10 +166,26 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 		s.deliveries[c.Name] = st
 	}
 
-	// The API, ingest, and the in-memory stream and delivery streams it writes to.
+	// The API, ingest, and the in-memory stream and delivery streams it writes to. Under the
+	// emulator enrich reads its PII key as deployed, from the secret (or parameter) its environment
+	// names: the in-memory endpoint serves it with the local chain's key.
+	var secrets map[string]string
+	if o.rie {
+		spec, err := lambda.FunctionSpec(tpl, "EnrichFunction", o.stack, params)
+		if err != nil {
+			return err
+		}
+		secrets = map[string]string{}
+		for _, k := range []string{"PII_KEY_SECRET_ID", "PII_KEY_PARAMETER_NAME"} {
+			if name := spec.Env[k]; name != "" {
+				secrets[name] = pipeline.LocalPIIKey
+			}
+		}
+	}
 	api, err := localapi.Start(run, localapi.Options{
 		Template: tpl, Root: root, Stack: o.stack, Params: params, Registry: reg, SchemasDir: o.schemas,
 		Endpoint: o.endpoint, APIKeys: []string{o.apiKey}, RIE: o.rie, Logs: logs, Logger: quiet, Deliveries: s.deliveries,
+		Secrets: secrets,
 	})
 	if err != nil {
 		return err
@@ -185,7 +205,7 @@ func up(ctx context.Context, o upOptions, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enrichFn, enrichName, err := s.enrich()
+	enrichFn, enrichName, err := s.enrich(run)
 	if err != nil {
 		return err
 	}
@@ -422,13 +442,23 @@ func (s *stack) emulate(ctx context.Context, spec lambda.Spec) (*lambda.Instance
 	return in, nil
 }
 
-// enrich returns the enrich function's invoker, in process: under the emulator its bootstrap
-// would read its PII key from Secrets Manager, which up does not serve, so it runs here with the
-// local chain's key.
-func (s *stack) enrich() (lambda.Invoker, string, error) {
+// enrich returns the enrich function's invoker: in process with the local chain's key, or under
+// the emulator with -rie, where its bootstrap reads the same key from the secret the in-memory
+// endpoint serves.
+func (s *stack) enrich(ctx context.Context) (lambda.Invoker, string, error) {
 	spec, err := lambda.FunctionSpec(s.tpl, "EnrichFunction", s.opts.stack, s.params)
 	if err != nil {
 		return nil, "", err
+	}
+	if s.opts.rie {
+		if s.opts.schemas != "" {
+			spec.Env["SCHEMAS_DIR"] = s.opts.schemas
+		}
+		in, err := s.emulate(ctx, spec)
+		if err != nil {
+			return nil, "", err
+		}
+		return in, spec.Name, nil
 	}
 	cfg, err := enrich.ConfigFromEnv(func(k string) string { return spec.Env[k] })
 	if err != nil {

@@ -13,6 +13,16 @@
 // [CallRetryable]). SDK retry behaviour:
 // https://docs.aws.amazon.com/sdk-for-go/v2/developer-guide/configure-retries-timeouts.html
 //
+// A retried call may write its records twice: neither PutRecords nor PutRecordBatch is idempotent,
+// and a call whose answer is lost may have committed. Kinesis documents these producer retries as
+// a source of duplicate records, each with its own sequence number
+// (https://docs.aws.amazon.com/streams/latest/dev/kinesis-record-processor-duplicates.html), and
+// the fingerprint every enriched record carries is what removes them downstream. The writer
+// retries all the same, since not retrying could lose the records. What it must not do is fail a
+// call that was answered: the clients' HTTP client ([OneAnswerHTTPClient]) keeps net/http from
+// closing a connection under an answer being read, as it otherwise does when a request's writer
+// finishes after the answer arrived (a busy machine).
+//
 // Limits and per-entry error codes:
 //   - https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html
 //     (500 records, 5 MiB per request, 1 MiB per record including the partition key;

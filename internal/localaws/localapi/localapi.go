@@ -2,7 +2,9 @@
 // the ingest function (called in this process, or its built bootstrap under the Lambda Runtime
 // Interface Emulator) and the Kinesis stream and Firehose delivery streams it writes to, either
 // at an AWS endpoint (a moto_server: the streams are created when missing) or in memory behind a
-// loopback endpoint of their own. It is what `firelane api` runs, and what `firelane up` builds on.
+// loopback endpoint of their own, which also serves the secrets a function under the emulator
+// reads (Secrets Manager's GetSecretValue, SSM's GetParameter). It is what `firelane api` runs,
+// and what `firelane up` builds on.
 package localapi
 
 import (
@@ -55,6 +57,10 @@ type Options struct {
 	// RIE runs functions as their built bootstraps under the Runtime Interface Emulator rather
 	// than in this process.
 	RIE bool
+	// Secrets are served on the in-memory endpoint, by name, as the values of Secrets Manager's
+	// GetSecretValue (a secret's SecretString) and of SSM's GetParameter, so that a function under
+	// the emulator reads its key there (`firelane up -rie` gives enrich its PII key).
+	Secrets map[string]string
 	// Logs receives the functions' output under the emulator; Logger the API's request lines.
 	Logs   io.Writer
 	Logger *slog.Logger
@@ -111,7 +117,7 @@ func Start(ctx context.Context, opts Options) (*API, error) {
 	}
 	switch {
 	case a.Endpoint == "":
-		if err := a.startMemory(streams, deliveries, opts.Deliveries); err != nil {
+		if err := a.startMemory(streams, deliveries, opts.Deliveries, opts.Secrets); err != nil {
 			return nil, err
 		}
 		a.Endpoint = a.FirehoseEndpoint
@@ -119,7 +125,7 @@ func Start(ctx context.Context, opts Options) (*API, error) {
 		if err := ensureStreams(ctx, a.Endpoint, streams, nil); err != nil {
 			return nil, err
 		}
-		if err := a.startMemory(nil, deliveries, opts.Deliveries); err != nil {
+		if err := a.startMemory(nil, deliveries, opts.Deliveries, opts.Secrets); err != nil {
 			return nil, err
 		}
 	default:
@@ -188,7 +194,7 @@ func (discard) Put(context.Context, string, []byte) error { return nil }
 
 // startMemory serves in-memory streams on a loopback endpoint of their own, so that functions
 // under the emulator reach them as they reach moto.
-func (a *API) startMemory(streams, deliveries []string, given map[string]*localfirehose.Stream) error {
+func (a *API) startMemory(streams, deliveries []string, given map[string]*localfirehose.Stream, secrets map[string]string) error {
 	a.Streams, a.Deliveries = map[string]*localkinesis.Stream{}, map[string]*localfirehose.Delivery{}
 	kh := apigateway.KinesisHandler{Streams: map[string]apigateway.PutRecordsAPI{}}
 	for _, n := range streams {
@@ -210,11 +216,15 @@ func (a *API) startMemory(streams, deliveries []string, given map[string]*localf
 		return fmt.Errorf("listen for the in-memory streams: %w", err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Kinesis_") {
+		target := r.Header.Get("X-Amz-Target")
+		switch {
+		case strings.HasPrefix(target, "Kinesis_"):
 			kh.ServeHTTP(w, r)
-			return
+		case strings.HasPrefix(target, "secretsmanager.") || strings.HasPrefix(target, "AmazonSSM."):
+			serveSecret(w, r, secrets)
+		default:
+			fh.ServeHTTP(w, r)
 		}
-		fh.ServeHTTP(w, r)
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	a.FirehoseEndpoint = "http://" + l.Addr().String()
