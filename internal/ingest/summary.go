@@ -18,21 +18,19 @@ func summarize(inv *obs.Invocation, r *Request, out *Outcome) {
 	events := 0
 	if resp := out.Events; resp != nil {
 		events = len(resp.Results)
-		type typeClass struct{ typ, class string }
-		rejected := map[typeClass]int{}
+		rejected := map[eventNote]int{} // by type and reason class
 		accepted := map[string]int{}
-		var rejectedOrder []typeClass
+		var rejectedOrder []eventNote
 		var acceptedOrder []string
 		setAside, unarchived, written, failed := false, 0, 0, 0
 		for i := range resp.Results {
 			res, n := &resp.Results[i], out.notes[i]
 			switch res.Status {
 			case StatusRejected:
-				k := typeClass{n.typ, n.class}
-				if rejected[k] == 0 {
-					rejectedOrder = append(rejectedOrder, k)
+				if rejected[n] == 0 {
+					rejectedOrder = append(rejectedOrder, n)
 				}
-				rejected[k]++
+				rejected[n]++
 				if res.Archived != nil {
 					setAside = true
 					if !*res.Archived {
