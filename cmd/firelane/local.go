@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -121,16 +120,13 @@ func s3Client(ctx context.Context, endpoint, bucket string) (*s3.Client, error) 
 func runChain(ctx context.Context, chain *pipeline.Chain, reqs []pipeline.Request, where string, w io.Writer) error {
 	var accepted, rejected, failed int
 	for _, r := range reqs {
-		resp, err := chain.SendRequest(ctx, r)
-		if err != nil {
-			return fmt.Errorf("%s: ingest failed: %w", r.Name, err)
-		}
-		var body ingest.Response
-		if json.Unmarshal([]byte(resp.Body), &body) != nil || body.Results == nil {
-			fmt.Fprintf(w, "%s: HTTP %d %s\n", r.Name, resp.StatusCode, resp.Body)
+		out := chain.Serve(ctx, r)
+		body := out.Events
+		if body == nil {
+			fmt.Fprintf(w, "%s: HTTP %d %s\n", r.Name, out.Status, out.Body)
 			continue
 		}
-		fmt.Fprintf(w, "%s: HTTP %d, %d accepted, %d rejected, %d failed\n", r.Name, resp.StatusCode, body.Accepted, body.Rejected, body.Failed)
+		fmt.Fprintf(w, "%s: HTTP %d, %d accepted, %d rejected, %d failed\n", r.Name, out.Status, body.Accepted, body.Rejected, body.Failed)
 		accepted, rejected, failed = accepted+body.Accepted, rejected+body.Rejected, failed+body.Failed
 		for _, res := range body.Results {
 			if res.Status == ingest.StatusAccepted {

@@ -30,9 +30,9 @@ type IngestOptions struct {
 
 // Ingest measures the edge on the shared workload and prints one key=value line per figure: the
 // per-event work (parse, envelope, data validation with bounded error collection) on
-// events.ndjson, and whole invocations (payload bytes in, answer bytes out) on
-// apigw-batch-500.json. With Peers it then runs the peers' script, so that both are taken in the
-// same minute.
+// events.ndjson, whole invocations (payload bytes in, answer bytes out) on apigw-batch-500.json,
+// and the stage's core alone on the same request ([ingest.Handler.Serve]). With Peers it then
+// runs the peers' script, so that both are taken in the same minute.
 func Ingest(o IngestOptions) error {
 	if o.Reps < 1 {
 		return fmt.Errorf("reps must be at least 1")
@@ -81,6 +81,20 @@ func Ingest(o IngestOptions) error {
 			return fmt.Errorf("the 500-event request was not answered 200: %.300s", out)
 		}
 		printLine("handle", v, "apigw-batch-500.json", 500, 500, len(payload), best, allocs)
+
+		// The core alone, on the same request decoded once: the handle line less the adapter's
+		// decoding of the payload and encoding of the response.
+		api, err := workload.APIRequest(payload)
+		if err != nil {
+			return err
+		}
+		req := ingest.RequestFromREST(&api)
+		var res ingest.Outcome
+		best, allocs = BestOf(o.Reps, func() { res = h.Serve(context.Background(), &req) })
+		if res.Status != 200 || res.Events == nil || res.Events.Accepted != 500 {
+			return fmt.Errorf("the 500-event request was not answered 200 by the core: %d %.300s", res.Status, res.Body)
+		}
+		printLine("serve", v, "apigw-batch-500.json", 500, 500, len(payload), best, allocs)
 	}
 	if o.Peers != "" {
 		cmd := exec.Command("bash", o.Peers)

@@ -6,6 +6,11 @@
 // Input: a record is either an ingest record (the event with ingest's server context) or a bare
 // CloudEvent written by the direct API Gateway to Kinesis route; the enrichments use what is there.
 //
+// kinesis_event.go is the one file that knows aws-lambda-go's types: it turns the Kinesis event into
+// [Record]s, the core ([Handler.Process]) says what became of every event in a [Result], and the
+// invocation's one summary (log line, metrics, trace annotation) is taken from that Result at the
+// end (summary.go).
+//
 // Contract: [Handler.Handle] answers with a KinesisEventResponse whose BatchItemFailures names at
 // most one record, by sequence number.
 //   - Records are processed in order. The first record that cannot be written for a transient

@@ -12,8 +12,6 @@ import (
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/kpl"
-	"github.com/firelane/firelane/internal/obs"
-	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
 	"github.com/firelane/firelane/internal/schema"
 )
@@ -81,6 +79,26 @@ type Result struct {
 	// UserRecords how many user records they held; an aggregate set aside whole counts in
 	// neither. len(Outcomes) is the number of records minus Aggregates plus UserRecords.
 	Aggregates, UserRecords int
+	// Events and FailedEvents count what the events and the failed-events delivery streams
+	// acknowledged, and the extra attempts it took.
+	Events, FailedEvents Writes
+	// Lateness holds an entry for each event that went through the whole enrichment chain with a
+	// lateness, in the order they were enriched.
+	Lateness []Lateness
+}
+
+// Writes counts the records one delivery stream acknowledged in an invocation and the extra
+// attempts their writes took (beyond the first of each record).
+type Writes struct {
+	Written, Retried int
+}
+
+// Lateness is one event's lateness (its receive time minus its event time) in milliseconds, with
+// its event type and whether the schema registry knows that type.
+type Lateness struct {
+	Type  string
+	Known bool
+	MS    int64
 }
 
 // Count returns how many events ended with o.
@@ -157,9 +175,6 @@ type prepared struct {
 func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 	units, aggregates, userRecords := expand(recs)
 	res := Result{Outcomes: make([]Outcome, len(units)), Aggregates: aggregates, UserRecords: userRecords}
-	inv := obs.FromContext(ctx)
-	inv.Set("aggregates", aggregates)
-	inv.Set("user_records", userRecords)
 	if len(units) == 0 {
 		return res
 	}
@@ -183,7 +198,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			}
 			data, fp, err := []byte(nil), "", u.err
 			if err == nil {
-				data, fp, err = h.enrich(k, strs, inv)
+				data, fp, err = h.enrich(k, strs, &res)
 			}
 			if err != nil && u.sub >= 0 {
 				err = fmt.Errorf("user record %d of the KPL aggregate at sequence number %s: %w", u.sub, k.SequenceNumber, err)
@@ -242,17 +257,12 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			out, outIdx, outBytes = append(out, awsbatch.Record{Data: p.data}), append(outIdx, end), outBytes+n
 		}
 		first := -1 // the first event of the window that was not acknowledged
-		note := func(idx []int, results []awsbatch.Result, stream string, o Outcome) {
-			written, retried := 0, 0
-			defer func() {
-				inv.Count(obs.Written, written, obs.Destination(stream))
-				inv.Count(obs.Retried, retried, obs.Destination(stream))
-			}()
+		note := func(idx []int, results []awsbatch.Result, stream string, w *Writes, o Outcome) {
 			for j, r := range results {
 				i := idx[j]
-				retried += max(r.Attempts-1, 0)
+				w.Retried += max(r.Attempts-1, 0)
 				if r.OK {
-					written++
+					w.Written++
 					res.Outcomes[i] = o
 					continue
 				}
@@ -268,7 +278,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			}
 		}
 		if len(out) > 0 {
-			note(outIdx, h.write(ctx, h.Firehose, out, "events"), "events", Written)
+			note(outIdx, h.write(ctx, h.Firehose, out, "events"), "events", &res.Events, Written)
 		}
 		if first >= 0 {
 			// Poison events from the first failed event's record on would be delivered again anyway.
@@ -280,7 +290,7 @@ func (h *Handler) Process(ctx context.Context, recs []Record) Result {
 			failed, failedIdx = failed[:n], failedIdx[:n]
 		}
 		if len(failed) > 0 {
-			note(failedIdx, h.write(ctx, h.Failed, failed, "failed-events"), "failed-events", Poison)
+			note(failedIdx, h.write(ctx, h.Failed, failed, "failed-events"), "failed-events", &res.FailedEvents, Poison)
 		}
 		if first >= 0 {
 			h.report(&res, recs, units, start, first)
@@ -333,9 +343,9 @@ func (h *Handler) report(res *Result, recs []Record, units []unit, start, first 
 	res.Reported = recs[units[first].rec].SequenceNumber
 }
 
-// enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint. An
-// error makes it a poison record.
-func (h *Handler) enrich(k *Record, strs interner, inv *obs.Invocation) ([]byte, string, error) {
+// enrich turns one Kinesis record into the bytes of its enriched record and its fingerprint, and
+// adds the event's lateness to res. An error makes it a poison record.
+func (h *Handler) enrich(k *Record, strs interner, res *Result) ([]byte, string, error) {
 	in, err := decodeInput(k.Data, strs) // a poison reason: decode or envelope
 	if err != nil {
 		return nil, "", err
@@ -351,7 +361,10 @@ func (h *Handler) enrich(k *Record, strs interner, inv *obs.Invocation) ([]byte,
 		}
 	}
 	if l := it.Enrichment.LatenessMS; l != nil {
-		inv.Observe(obs.Lateness, emf.Milliseconds, float64(*l), obs.EventType(ce.Type, it.Schema != nil))
+		if res.Lateness == nil {
+			res.Lateness = make([]Lateness, 0, len(res.Outcomes))
+		}
+		res.Lateness = append(res.Lateness, Lateness{Type: ce.Type, Known: it.Schema != nil, MS: *l})
 	}
 	if it.Enrichment.Fingerprint == "" {
 		// The fingerprint is what duplicates are recognised by, here and in the lake: it is written

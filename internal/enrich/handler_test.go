@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,5 +356,36 @@ func TestFailedRecordTruncatesOriginal(t *testing.T) {
 	}
 	if len(f.Reasons) != 2 || f.Reasons[1].Keyword != "truncated" || !strings.Contains(f.Reasons[1].Message, "sequence number 42") {
 		t.Errorf("got reasons %+v, want a truncated reason naming the sequence number", f.Reasons)
+	}
+}
+
+// TestProcessResultCounts checks what Process reports for the invocation's summary: each delivery
+// stream's acknowledged records and extra attempts, and the lateness of every event enriched
+// (duplicates included: they were enriched before they were recognised).
+func TestProcessResultCounts(t *testing.T) {
+	late := Lateness{Type: "com.acme.web.page_view", Known: true, MS: 3000} // arrived 09:01:01, event time 09:00:58
+	tests := []struct {
+		name           string
+		data           []string
+		failEntry      func(call int, data []byte) bool
+		events, failed Writes
+		lateness       []Lateness
+	}{
+		{"written and set aside", []string{bareEvent("a"), bareEvent("b"), "not json"}, nil, Writes{2, 0}, Writes{1, 0}, []Lateness{late, late}},
+		{"retried once", []string{bareEvent("a"), bareEvent("b")}, func(call int, b []byte) bool { return call == 1 && dataHasID("b")(call, b) }, Writes{2, 1}, Writes{}, []Lateness{late, late}},
+		{"duplicate", []string{bareEvent("a"), bareEvent("a")}, nil, Writes{1, 0}, Writes{}, []Lateness{late, late}},
+		{"poison only", []string{"not json"}, nil, Writes{}, Writes{1, 0}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHandler(t, &recorder{failEntry: tt.failEntry}, &recorder{})
+			res := h.Process(t.Context(), Records(batchOf(tt.data...)))
+			if res.Events != tt.events || res.FailedEvents != tt.failed {
+				t.Errorf("got writes %+v to events and %+v to failed-events, want %+v and %+v", res.Events, res.FailedEvents, tt.events, tt.failed)
+			}
+			if !slices.Equal(res.Lateness, tt.lateness) {
+				t.Errorf("got lateness %+v, want %+v", res.Lateness, tt.lateness)
+			}
+		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/firelane/firelane/internal/jsonbytes"
 	"github.com/firelane/firelane/internal/obs"
-	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
 )
 
@@ -44,23 +43,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	inv := obs.Start(ctx, "enrich", h.logger())
 	defer inv.End()
-	ctx, span := trace.Start(obs.NewContext(ctx, inv), "enrich")
+	ctx, span := trace.Start(ctx, "enrich")
 	defer span.End()
 	res := h.Process(ctx, Records(ev))
-	span.Annotate("records", len(ev.Records))
-	inv.Count(obs.Received, len(ev.Records))
-	inv.Observe(obs.BatchSize, emf.Count, float64(len(ev.Records)))
-	inv.Count(obs.Accepted, res.Count(Written))
-	inv.Count(obs.Failed, res.Count(Poison), obs.Reason(obs.ReasonPoison))
-	inv.Count(obs.Failed, res.Count(Reported), obs.Reason(obs.ReasonWrite))
-	inv.Count(obs.Dropped, res.Count(Duplicate), obs.Reason(obs.ReasonDuplicate))
-	inv.Set("unprocessed", res.Count(Unprocessed)+res.Count(Reported))
+	summarize(inv, span, len(ev.Records), &res)
 	// An empty list rather than null: both mean success to Lambda, and the empty one says so plainly.
 	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if res.Reported != "" {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: res.Reported})
 	}
-	inv.Set("reported", len(resp.BatchItemFailures))
 	return resp, nil
 }
 

@@ -44,25 +44,23 @@ type ErrorBody struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// answer is a response in neither payload version's shape.
-type answer struct {
-	status  int
-	headers map[string]string
-	body    []byte
-}
-
-func jsonAnswer(status int, body any, cors map[string]string) answer {
+// encode sets the outcome's body to body's JSON text and its headers to the JSON media type and
+// cors.
+func (o *Outcome) encode(body any, cors map[string]string) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"the answer could not be encoded"}`)
+		o.Status, b = http.StatusInternalServerError, []byte(`{"error":"internal","message":"the answer could not be encoded"}`)
 	}
-	headers := map[string]string{"Content-Type": "application/json"}
+	o.Headers = map[string]string{"Content-Type": "application/json"}
 	for k, v := range cors {
-		headers[k] = v
+		o.Headers[k] = v
 	}
-	return answer{status: status, headers: headers, body: b}
+	o.Body = b
 }
 
-func errorAnswer(e *requestError, requestID string, cors map[string]string) answer {
-	return jsonAnswer(e.status, ErrorBody{Error: e.code, Message: e.msg, RequestID: requestID}, cors)
+// refusal is the outcome of a request answered as a whole: nothing in it was written.
+func refusal(e *requestError, requestID string, cors map[string]string) Outcome {
+	o := Outcome{Status: e.status, Refusal: &ErrorBody{Error: e.code, Message: e.msg, RequestID: requestID}}
+	o.encode(o.Refusal, cors)
+	return o
 }

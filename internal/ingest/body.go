@@ -50,24 +50,24 @@ const (
 var gzipMagic = []byte{0x1f, 0x8b}
 
 // decodeBody undoes base64 and Content-Encoding, within the byte limits.
-func decodeBody(r *request, cfg *Config) ([]byte, *requestError) {
+func decodeBody(r *Request, cfg *Config) ([]byte, *requestError) {
 	var body []byte
-	if r.base64 {
-		if base64.StdEncoding.DecodedLen(len(r.body)) > cfg.MaxBodyBytes+3 {
+	if r.Base64 {
+		if base64.StdEncoding.DecodedLen(len(r.Body)) > cfg.MaxBodyBytes+3 {
 			return nil, tooLarge("body_too_large", "body is more than %d bytes", cfg.MaxBodyBytes)
 		}
-		b, err := base64.StdEncoding.DecodeString(r.body)
+		b, err := base64.StdEncoding.DecodeString(r.Body)
 		if err != nil {
 			return nil, badRequest("bad_encoding", "body is marked base64 but does not decode")
 		}
 		body = b
 	} else {
-		body = []byte(r.body)
+		body = []byte(r.Body)
 	}
 	if len(body) > cfg.MaxBodyBytes {
 		return nil, tooLarge("body_too_large", "body is %d bytes, at most %d are taken", len(body), cfg.MaxBodyBytes)
 	}
-	switch enc := strings.ToLower(strings.TrimSpace(r.header("content-encoding"))); enc {
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header("content-encoding"))); enc {
 	case "", "identity":
 		if len(body) > cfg.MaxDecodedBytes {
 			return nil, tooLarge("body_too_large", "body is %d bytes, at most %d are taken", len(body), cfg.MaxDecodedBytes)
@@ -111,8 +111,8 @@ func gunzip(body []byte, max int) ([]byte, *requestError) {
 // splitEvents returns the events a decoded body carries, each as its JSON text. Arrays and NDJSON
 // are split without decoding: each element's syntax is checked when it is validated, so one broken
 // element is one rejected event.
-func splitEvents(r *request, body []byte, cfg *Config) ([][]byte, *requestError) {
-	ct := strings.TrimSpace(r.header("content-type"))
+func splitEvents(r *Request, body []byte, cfg *Config) ([][]byte, *requestError) {
+	ct := strings.TrimSpace(r.Header("content-type"))
 	mt, params := mediaJSON, map[string]string(nil)
 	if ct != "" {
 		var err error
@@ -125,7 +125,7 @@ func splitEvents(r *request, body []byte, cfg *Config) ([][]byte, *requestError)
 		return nil, unsupported("unsupported_charset", "charset %q is not supported: send UTF-8", clip(cs, 64))
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	binary := r.header("ce-specversion") != ""
+	binary := r.Header("ce-specversion") != ""
 	switch {
 	case mt == mediaCloudEvent:
 		return singleEvent(body)
@@ -248,7 +248,7 @@ func splitLines(b []byte, max int) ([][]byte, *requestError) {
 // binaryEvent builds the structured-mode event of a CloudEvents HTTP binary-mode request: every
 // ce-* header is an attribute (its value percent-decoded), Content-Type is datacontenttype, and the
 // body is data. See https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md#31-binary-content-mode.
-func binaryEvent(r *request, mt string, body []byte) ([]byte, *requestError) {
+func binaryEvent(r *Request, mt string, body []byte) ([]byte, *requestError) {
 	data := bytes.TrimSpace(body)
 	if len(data) == 0 {
 		return nil, badRequest("empty_body", "binary-mode event has no data")
@@ -257,7 +257,7 @@ func binaryEvent(r *request, mt string, body []byte) ([]byte, *requestError) {
 		return nil, badRequest("bad_body", "binary-mode event data is not valid JSON")
 	}
 	names := make([]string, 0, 8)
-	for k := range r.headers {
+	for k := range r.Headers {
 		if strings.HasPrefix(k, "ce-") && len(k) > 3 {
 			names = append(names, k)
 		}
@@ -271,7 +271,7 @@ func binaryEvent(r *request, mt string, body []byte) ([]byte, *requestError) {
 		if name == "data" || name == "data_base64" || name == "datacontenttype" {
 			return nil, badRequest("bad_header", "header %s names an attribute that binary mode takes from the body", clip(k, 64))
 		}
-		v, err := percentDecode(r.headers[k])
+		v, err := percentDecode(r.Headers[k])
 		if err != nil {
 			return nil, badRequest("bad_header", "header %s: %v", clip(k, 64), err)
 		}

@@ -6,27 +6,27 @@ import (
 )
 
 // preflight answers a CORS preflight request.
-func (h *Handler) preflight(r *request, cors map[string]string) answer {
-	if r.header("origin") == "" || r.header("access-control-request-method") == "" {
-		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "OPTIONS is for CORS preflight requests; use POST to send events"}, r.ctx.RequestID, cors)
-		a.headers["Allow"] = "OPTIONS, POST"
-		return a
+func (h *Handler) preflight(r *Request, cors map[string]string) Outcome {
+	if r.Header("origin") == "" || r.Header("access-control-request-method") == "" {
+		out := refusal(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "OPTIONS is for CORS preflight requests; use POST to send events"}, r.Context.RequestID, cors)
+		out.Headers["Allow"] = "OPTIONS, POST"
+		return out
 	}
 	if cors == nil {
-		return errorAnswer(&requestError{http.StatusForbidden, "origin_not_allowed", "this origin may not send events from a browser"}, r.ctx.RequestID, nil)
+		return refusal(&requestError{http.StatusForbidden, "origin_not_allowed", "this origin may not send events from a browser"}, r.Context.RequestID, nil)
 	}
 	cors["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-	if rh := r.header("access-control-request-headers"); rh != "" && isTokenList(rh) {
+	if rh := r.Header("access-control-request-headers"); rh != "" && isTokenList(rh) {
 		cors["Access-Control-Allow-Headers"] = clip(rh, 2048)
 	}
 	cors["Access-Control-Max-Age"] = "600"
-	return answer{status: http.StatusNoContent, headers: cors}
+	return Outcome{Status: http.StatusNoContent, Headers: cors}
 }
 
 // corsHeaders returns the CORS headers of an answer to a request from an allowed origin, nil
 // otherwise.
-func corsHeaders(r *request, cfg *Config) map[string]string {
-	origin := r.header("origin")
+func corsHeaders(r *Request, cfg *Config) map[string]string {
+	origin := r.Header("origin")
 	if origin == "" || len(cfg.AllowedOrigins) == 0 {
 		return nil
 	}

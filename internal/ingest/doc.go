@@ -6,6 +6,11 @@
 // Streams and the rejected ones to the failed-events delivery stream, and answers with every
 // event's outcome. docs/ingest.md documents requests, answers, limits and configuration.
 //
+// request.go is the one file that knows aws-lambda-go's types: it turns either payload version
+// into a [Request], the core ([Handler.Serve]) answers it with an [Outcome], and the outcome
+// becomes the proxy response. The local chain and the benchmarks call the core the same way. The
+// invocation's one summary (log line and metrics) is taken from the outcome at the end (summary.go).
+//
 // Contract: a client's mistake is an answer (4xx), never a Go error and never a 5xx. An event is
 // reported accepted only when Kinesis acknowledged it; an event Kinesis did not take is reported
 // failed and the answer is 429 or 503 with Retry-After. Writing stops at the earlier of the Lambda

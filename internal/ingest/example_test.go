@@ -82,3 +82,33 @@ func ExampleHandler_Handle() {
 	//   ]
 	// }
 }
+
+// The core takes the project's own request, whatever carried it, and returns the outcome: the
+// status and every event's result as values, beside the answer's JSON text. The local chain and the
+// benchmarks call it so.
+func ExampleHandler_Serve() {
+	reg, err := schema.Default()
+	if err != nil {
+		panic(err)
+	}
+	kw, err := awsbatch.NewKinesisWriter(stream{}, "events", awsbatch.DefaultRetry)
+	if err != nil {
+		panic(err)
+	}
+	h := &ingest.Handler{Registry: reg, Kinesis: kw, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	out := h.Serve(context.Background(), &ingest.Request{
+		Method:  "POST",
+		Headers: map[string]string{"content-type": "application/x-ndjson"},
+		Body: `{"specversion":"1.0","id":"e-1","source":"/web/shop","type":"com.acme.web.page_view",` +
+			`"data":{"url":"https://shop.acme.test/cart","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}` + "\n" +
+			`{"specversion":"1.0","id":"e-2","source":"/web/shop","type":"com.acme.web.nope","data":{}}` + "\n",
+	})
+	fmt.Println(out.Status, out.Headers["Content-Type"])
+	for _, r := range out.Events.Results {
+		fmt.Println(r.Index, r.ID, r.Status, len(r.Errors))
+	}
+	// Output:
+	// 207 application/json
+	// 0 e-1 accepted 0
+	// 1 e-2 rejected 1
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/firelane/firelane/internal/awsbatch"
 	"github.com/firelane/firelane/internal/event"
 	"github.com/firelane/firelane/internal/obs"
-	"github.com/firelane/firelane/internal/obs/emf"
 	"github.com/firelane/firelane/internal/obs/trace"
 	"github.com/firelane/firelane/internal/schema"
 )
@@ -58,22 +57,71 @@ type Handler struct {
 	Now func() time.Time
 }
 
-// serve answers a request. It never fails: every outcome is an answer.
-func (h *Handler) serve(ctx context.Context, r *request) answer {
-	start := time.Now()
+// Request is one API request as the core reads it, whichever API Gateway API and payload version
+// carried it (request.go makes it from either): the method, the headers by lower-case name, the
+// body as API Gateway passed it, and the server context that an accepted event's record carries.
+type Request struct {
+	Method  string
+	Headers map[string]string // names in lower case
+	Body    string
+	// Base64 says that Body is base64 text, as API Gateway passes a body of a binary media type.
+	Base64 bool
+	// Received is when API Gateway received the request; zero when it did not say.
+	Received time.Time
+	Context  event.ServerContext
+}
+
+// Header returns the value of the header with the given lower-case name.
+func (r *Request) Header(name string) string { return r.Headers[name] }
+
+// Outcome is the core's answer to one request: the HTTP answer (status, headers, JSON body), the
+// per-event results the body holds, and what the invocation's summary is taken from.
+type Outcome struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte // the answer's JSON text; empty for a preflight's 204
+	// Events is every event's outcome, nil when the request was answered as a whole.
+	Events *Response
+	// Refusal is the answer about the request as a whole (nothing in it was written), nil when
+	// Events is set and for a preflight's 204.
+	Refusal *ErrorBody
+
+	preflight bool        // a CORS preflight: the summary counts nothing
+	notes     []eventNote // by event index, what the summary counts each event by
+	retried   int         // the extra attempts Kinesis' entries took
+}
+
+// eventNote is what the summary counts one event by: the registry's type for an event the
+// registry knows ("" otherwise) and, for a rejected event, its reason class.
+type eventNote struct {
+	typ, class string
+}
+
+// Serve answers one request. It is the stage's core: the adapters in request.go, the local chain
+// and the benchmarks call it. It never fails: every outcome is an answer. Once the request is
+// answered, the invocation's one summary (log line, metrics) is taken from the outcome.
+func (h *Handler) Serve(ctx context.Context, r *Request) Outcome {
 	inv := obs.Start(ctx, "ingest", h.logger())
 	defer inv.End()
-	ctx = obs.NewContext(ctx, inv)
+	out := h.answer(ctx, r)
+	summarize(inv, r, &out)
+	return out
+}
+
+// answer is the core's flow from a request to its outcome.
+func (h *Handler) answer(ctx context.Context, r *Request) Outcome {
+	start := time.Now()
 	cfg := h.Config.withDefaults()
 	cors := corsHeaders(r, &cfg)
-	if r.method == http.MethodOptions {
-		return h.preflight(r, cors)
+	if r.Method == http.MethodOptions {
+		out := h.preflight(r, cors)
+		out.preflight = true
+		return out
 	}
-	if r.method != http.MethodPost {
-		a := errorAnswer(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "use POST to send events"}, r.ctx.RequestID, cors)
-		a.headers["Allow"] = "OPTIONS, POST"
-		h.logRequest(inv, r, a.status, 0, nil)
-		return a
+	if r.Method != http.MethodPost {
+		out := refusal(&requestError{http.StatusMethodNotAllowed, "method_not_allowed", "use POST to send events"}, r.Context.RequestID, cors)
+		out.Headers["Allow"] = "OPTIONS, POST"
+		return out
 	}
 	body, rerr := decodeBody(r, &cfg)
 	var raws [][]byte
@@ -89,38 +137,35 @@ func (h *Handler) serve(ctx context.Context, r *request) answer {
 		}
 	}
 	if rerr != nil {
-		a := errorAnswer(rerr, r.ctx.RequestID, cors)
-		h.logRequest(inv, r, a.status, 0, nil)
-		return a
+		return refusal(rerr, r.Context.RequestID, cors)
 	}
 	now := h.now()
-	sc := r.ctx
+	sc := r.Context
 	sc.ReceivedAt = event.FormatTime(now)
-	if !r.received.IsZero() {
-		sc.ReceivedAt = event.FormatTime(r.received)
+	if !r.Received.IsZero() {
+		sc.ReceivedAt = event.FormatTime(r.Received)
 	}
 	ctx, cancel := context.WithDeadline(ctx, h.deadline(ctx, r, start, &cfg))
 	defer cancel()
-	resp := h.process(ctx, raws, sc, &cfg, now)
-	status := statusOf(&resp)
-	a := jsonAnswer(status, resp, cors)
-	switch status {
+	out := h.process(ctx, raws, sc, &cfg, now)
+	out.Status = statusOf(out.Events)
+	out.encode(out.Events, cors)
+	switch out.Status {
 	case http.StatusTooManyRequests:
-		a.headers["Retry-After"] = "1"
+		out.Headers["Retry-After"] = "1"
 	case http.StatusServiceUnavailable:
-		a.headers["Retry-After"] = "5"
+		out.Headers["Retry-After"] = "5"
 	}
-	h.logRequest(inv, r, status, len(raws), &resp)
-	return a
+	return out
 }
 
 // deadline is when writing must stop: the earlier of the Lambda deadline and API Gateway's
 // integration timeout, counted from when API Gateway received the request (a cold start counts
 // against it), minus the safety margin.
-func (h *Handler) deadline(ctx context.Context, r *request, start time.Time, cfg *Config) time.Time {
+func (h *Handler) deadline(ctx context.Context, r *Request, start time.Time, cfg *Config) time.Time {
 	from := start
-	if !r.received.IsZero() && r.received.Before(start) && start.Sub(r.received) < cfg.IntegrationTimeout {
-		from = r.received
+	if !r.Received.IsZero() && r.Received.Before(start) && start.Sub(r.Received) < cfg.IntegrationTimeout {
+		from = r.Received
 	}
 	d := from.Add(cfg.IntegrationTimeout)
 	if ld, ok := ctx.Deadline(); ok && ld.Before(d) {
@@ -145,21 +190,16 @@ func (h *Handler) logger() *slog.Logger {
 
 // process validates the events of one request, writes the valid ones to Kinesis and the
 // rejected ones to the failed-events stream (both at once), and collects every event's outcome.
-func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerContext, cfg *Config, now time.Time) Response {
-	resp := Response{RequestID: sc.RequestID, Results: make([]EventResult, len(raws))}
+func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerContext, cfg *Config, now time.Time) Outcome {
+	resp := &Response{RequestID: sc.RequestID, Results: make([]EventResult, len(raws))}
+	out := Outcome{Events: resp, notes: make([]eventNote, len(raws))}
 	ctxJSON, _ := json.Marshal(sc) // a struct of strings always encodes
 	var recs, rejected []awsbatch.Record
 	var recIndex, rejIndex []int
 	var recAttrs, rejAttrs []event.Attrs // the attributes of each record, by recIndex and rejIndex position
 	budget := answerReasonsBudget
-	inv := obs.FromContext(ctx)
 	_, span := trace.Start(ctx, "validate")
 	span.Annotate("events", len(raws))
-	// Counted per request, not per event: the dimension values are the registry's types (or the
-	// folded unknown one) and reason classes, so the maps stay small whatever a client sends.
-	type typeClass struct{ typ, class string }
-	rejectedBy := map[typeClass]int{}
-	var acceptedTypes []string // the type of each record, by recIndex position
 	decider, _ := h.Registry.(decider)
 	var explaining time.Duration // time spent validating events that were rejected
 	for i, raw := range raws {
@@ -180,6 +220,9 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 		if len(res.Attrs.ID) <= maxEchoedID {
 			r.ID = res.Attrs.ID
 		}
+		if res.Entry != nil {
+			out.notes[i].typ = res.Entry.Type
+		}
 		if !res.Valid() {
 			r.Status = StatusRejected
 			// jsonschema/v5 reports the errors of an object's properties in map order; sorting
@@ -193,22 +236,14 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			rejected = append(rejected, awsbatch.Record{Data: failedRecord(raw, res.Attrs, res.Reasons, &sc, now)})
 			rejIndex = append(rejIndex, i)
 			rejAttrs = append(rejAttrs, res.Attrs)
-			typ := obs.FoldedType
-			if res.Entry != nil {
-				typ = res.Entry.Type
-			}
-			rejectedBy[typeClass{typ, res.Class()}]++
+			out.notes[i].class = res.Class()
 			continue
 		}
 		recs = append(recs, awsbatch.Record{PartitionKey: partitionKey(res.Attrs, cfg.PartitionKey)})
 		recIndex = append(recIndex, i)
 		recAttrs = append(recAttrs, res.Attrs)
-		acceptedTypes = append(acceptedTypes, res.Entry.Type)
 	}
 	span.End()
-	for k, n := range rejectedBy {
-		inv.Count(obs.Rejected, n, obs.EventType(k.typ, k.typ != obs.FoldedType), obs.Reason(k.class))
-	}
 	// The records of all accepted events share one buffer: one allocation per request.
 	size := 0
 	for _, i := range recIndex {
@@ -222,33 +257,20 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 	}
 	var wg sync.WaitGroup
 	if len(rejected) > 0 {
-		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, rejAttrs, &resp) })
+		wg.Go(func() { h.setAside(ctx, rejected, rejIndex, rejAttrs, resp) })
 	}
 	if len(recs) > 0 {
 		wctx, span := trace.Start(ctx, "write")
 		span.Annotate("records", len(recs))
 		results := h.Kinesis.Write(wctx, recs)
 		span.End()
-		acceptedBy := map[string]int{}
-		written, retried, failed := 0, 0, 0
-		defer func() {
-			for typ, n := range acceptedBy {
-				inv.Count(obs.Accepted, n, obs.EventType(typ, true))
-			}
-			inv.Count(obs.Written, written, obs.Destination("kinesis"))
-			inv.Count(obs.Retried, retried, obs.Destination("kinesis"))
-			inv.Count(obs.Failed, failed, obs.Reason(obs.ReasonWrite))
-		}()
 		for j, res := range results {
 			r := &resp.Results[recIndex[j]]
-			retried += max(res.Attempts-1, 0)
+			out.retried += max(res.Attempts-1, 0)
 			if res.OK {
 				r.Status = StatusAccepted
-				acceptedBy[acceptedTypes[j]]++
-				written++
 				continue
 			}
-			failed++
 			r.Status = StatusFailed
 			r.Errors = []event.Reason{{Keyword: event.ClipJSON(res.ErrorCode, maxKeyword), Message: "the event was not written to the stream; send it again later"}}
 			h.logger().LogAttrs(ctx, slog.LevelWarn, "event not written to the stream", slog.String("api_request_id", sc.RequestID), slog.Int("index", recIndex[j]),
@@ -267,7 +289,7 @@ func (h *Handler) process(ctx context.Context, raws [][]byte, sc event.ServerCon
 			resp.Failed++
 		}
 	}
-	return resp
+	return out
 }
 
 // keywords lists a rejection's reason keywords (the schema's words, or firelane's codes), without
@@ -294,10 +316,10 @@ func eventKey(a event.Attrs) slog.Attr {
 }
 
 // setAside writes rejected events to the failed-events stream and says in each one's result
-// whether it was archived. A rejected event that the stream does not take is counted
-// ([obs.Unarchived]) and logged by index, fingerprint and error code, never with its record: the
-// client's answer holds its reasons, and the log must not hold its values. Without a stream, each
-// rejected event is logged by its reasons' keywords.
+// whether it was archived. A rejected event that the stream does not take is logged by index,
+// fingerprint and error code, never with its record: the client's answer holds its reasons, and the
+// log must not hold its values. Without a stream, each rejected event is logged by its reasons'
+// keywords.
 func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []int, attrs []event.Attrs, resp *Response) {
 	if h.Rejected == nil {
 		for j, i := range index {
@@ -306,28 +328,14 @@ func (h *Handler) setAside(ctx context.Context, recs []awsbatch.Record, index []
 		}
 		return
 	}
-	unarchived := 0
 	for j, res := range h.Rejected.Write(ctx, recs) {
 		r := &resp.Results[index[j]]
 		r.Archived = &res.OK
 		if res.OK {
 			continue
 		}
-		unarchived++
 		h.logger().LogAttrs(ctx, slog.LevelError, "rejected event not archived", slog.String("api_request_id", resp.RequestID), slog.Int("index", index[j]),
 			eventKey(attrs[j]), slog.Int("bytes", len(recs[j].Data)), slog.String("error_code", event.ClipJSON(res.ErrorCode, maxKeyword)),
 			slog.String("error", event.ClipJSON(res.ErrorMessage, maxLoggedError)), slog.Int("attempts", res.Attempts))
-	}
-	obs.FromContext(ctx).Count(obs.Unarchived, unarchived)
-}
-
-// logRequest writes the one line per invocation.
-func (h *Handler) logRequest(inv *obs.Invocation, r *request, status, events int, resp *Response) {
-	inv.Set("api_request_id", r.ctx.RequestID)
-	inv.Set("status", status)
-	inv.Count(obs.Received, events)
-	inv.Observe(obs.BatchSize, emf.Count, float64(events))
-	if resp == nil && status >= 400 {
-		inv.Count(obs.Rejected, 1, obs.Reason(obs.ReasonRequest))
 	}
 }

@@ -12,19 +12,6 @@ import (
 	"github.com/firelane/firelane/internal/event"
 )
 
-// request is what the edge needs of an API Gateway request, whichever payload version carried it.
-type request struct {
-	method   string
-	headers  map[string]string // names in lower case
-	body     string
-	base64   bool
-	received time.Time // when API Gateway received the request; zero when it did not say
-	ctx      event.ServerContext
-}
-
-// header returns the value of the header with the given lower-case name.
-func (r *request) header(name string) string { return r.headers[name] }
-
 // lowerHeaders merges single- and multi-value headers under lower-case names. HTTP header names
 // are case-insensitive, and REST APIs pass them as the client spelled them.
 func lowerHeaders(single map[string]string, multi map[string][]string) map[string]string {
@@ -47,18 +34,21 @@ const (
 	maxUserAgent    = 1024
 )
 
-func fromV1(req *events.APIGatewayProxyRequest) request {
+// RequestFromREST returns the core's view of a REST API (payload 1.0) proxy request: headers under
+// lower-case names (multi-value ones joined with commas), the caller's identity and the stage as
+// the server context, each field cut to its bound.
+func RequestFromREST(req *events.APIGatewayProxyRequest) Request {
 	rc := &req.RequestContext
 	principal := rc.Identity.UserArn
 	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
 		principal = p
 	}
-	r := request{
-		method:  req.HTTPMethod,
-		headers: lowerHeaders(req.Headers, req.MultiValueHeaders),
-		body:    req.Body,
-		base64:  req.IsBase64Encoded,
-		ctx: event.ServerContext{
+	r := Request{
+		Method:  req.HTTPMethod,
+		Headers: lowerHeaders(req.Headers, req.MultiValueHeaders),
+		Body:    req.Body,
+		Base64:  req.IsBase64Encoded,
+		Context: event.ServerContext{
 			RequestID: clip(rc.RequestID, maxContextField),
 			SourceIP:  clip(rc.Identity.SourceIP, maxContextField),
 			UserAgent: clip(rc.Identity.UserAgent, maxUserAgent),
@@ -67,16 +57,18 @@ func fromV1(req *events.APIGatewayProxyRequest) request {
 			Stage:     clip(rc.Stage, maxContextField),
 		},
 	}
-	if r.method == "" {
-		r.method = rc.HTTPMethod
+	if r.Method == "" {
+		r.Method = rc.HTTPMethod
 	}
 	if rc.RequestTimeEpoch > 0 {
-		r.received = time.UnixMilli(rc.RequestTimeEpoch)
+		r.Received = time.UnixMilli(rc.RequestTimeEpoch)
 	}
 	return r
 }
 
-func fromV2(req *events.APIGatewayV2HTTPRequest) request {
+// RequestFromHTTP returns the core's view of an HTTP API (payload 2.0) request, as
+// [RequestFromREST] does for a REST API's.
+func RequestFromHTTP(req *events.APIGatewayV2HTTPRequest) Request {
 	rc := &req.RequestContext
 	var principal string
 	if a := rc.Authorizer; a != nil {
@@ -95,12 +87,12 @@ func fromV2(req *events.APIGatewayV2HTTPRequest) request {
 	for k, v := range req.Headers {
 		h[strings.ToLower(k)] = v
 	}
-	r := request{
-		method:  rc.HTTP.Method,
-		headers: h,
-		body:    req.Body,
-		base64:  req.IsBase64Encoded,
-		ctx: event.ServerContext{
+	r := Request{
+		Method:  rc.HTTP.Method,
+		Headers: h,
+		Body:    req.Body,
+		Base64:  req.IsBase64Encoded,
+		Context: event.ServerContext{
 			RequestID: clip(rc.RequestID, maxContextField),
 			SourceIP:  clip(rc.HTTP.SourceIP, maxContextField),
 			UserAgent: clip(rc.HTTP.UserAgent, maxUserAgent),
@@ -109,23 +101,26 @@ func fromV2(req *events.APIGatewayV2HTTPRequest) request {
 		},
 	}
 	if rc.TimeEpoch > 0 {
-		r.received = time.UnixMilli(rc.TimeEpoch)
+		r.Received = time.UnixMilli(rc.TimeEpoch)
 	}
 	return r
 }
 
-// Handle answers one API Gateway REST API (payload version 1.0) proxy request.
+// Handle answers one API Gateway REST API (payload version 1.0) proxy request: the request's
+// core view ([RequestFromREST]) is served ([Handler.Serve]) and the outcome becomes the proxy
+// response.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	r := fromV1(&req)
-	a := h.serve(ctx, &r)
-	return events.APIGatewayProxyResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+	r := RequestFromREST(&req)
+	out := h.Serve(ctx, &r)
+	return events.APIGatewayProxyResponse{StatusCode: out.Status, Headers: out.Headers, Body: string(out.Body)}, nil
 }
 
-// HandleV2 answers one API Gateway HTTP API (payload version 2.0) request.
+// HandleV2 answers one API Gateway HTTP API (payload version 2.0) request, as [Handler.Handle]
+// does a REST API's.
 func (h *Handler) HandleV2(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	r := fromV2(&req)
-	a := h.serve(ctx, &r)
-	return events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: a.headers, Body: string(a.body)}, nil
+	r := RequestFromHTTP(&req)
+	out := h.Serve(ctx, &r)
+	return events.APIGatewayV2HTTPResponse{StatusCode: out.Status, Headers: out.Headers, Body: string(out.Body)}, nil
 }
 
 // Invoke implements the Lambda runtime's handler interface: it answers a REST API (1.0) or HTTP

@@ -87,6 +87,16 @@ func Registry(dir string) (*schema.Registry, error) {
 	return schema.Load(fsys)
 }
 
+// APIRequest decodes an API Gateway REST API proxy request (apigw-batch-500.json), as the Lambda
+// runtime would hand it to a typed handler.
+func APIRequest(payload []byte) (events.APIGatewayProxyRequest, error) {
+	var req events.APIGatewayProxyRequest
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return req, fmt.Errorf("decode API Gateway request: %w", err)
+	}
+	return req, nil
+}
+
 // KinesisBatch builds a Kinesis event of n records from the records of a Kinesis event file
 // (../shared/workload/out/kinesis-100.json), taking them in turn. Copies beyond the first round get
 // their own event id, so that they are new events rather than duplicates. With asIngest, each

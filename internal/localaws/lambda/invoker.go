@@ -37,20 +37,28 @@ type InProcess struct {
 	Timeout time.Duration // 30 s when zero, as the template's Globals set it
 }
 
-// Invoke implements [Invoker].
-func (p InProcess) Invoke(ctx context.Context, payload []byte) (Result, error) {
+// Context returns the context the Lambda runtime would give one invocation of the function: ctx
+// with a deadline of the function's timeout, and a Lambda context carrying a new request ID and
+// the function's ARN. Call cancel when the invocation is over.
+func (p InProcess) Context(ctx context.Context) (_ context.Context, cancel context.CancelFunc) {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, timeout)
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16]),
 		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:" + p.Name,
 	})
+	return ctx, cancel
+}
+
+// Invoke implements [Invoker].
+func (p InProcess) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	ctx, cancel := p.Context(ctx)
+	defer cancel()
 	start := time.Now()
 	out, err := p.Handler.Invoke(ctx, payload)
 	res := Result{Payload: out, Duration: time.Since(start)}

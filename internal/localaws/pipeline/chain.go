@@ -106,11 +106,18 @@ func (c *Chain) Send(ctx context.Context, req events.APIGatewayProxyRequest) (ev
 // SendRequest hands one loaded request, REST or HTTP API, to the ingest function. An HTTP API
 // answer is returned in the REST shape: status code, headers and body.
 func (c *Chain) SendRequest(ctx context.Context, r Request) (events.APIGatewayProxyResponse, error) {
-	if r.V2 == nil {
-		return c.Ingest.Handle(ctx, r.Req)
+	out := c.Serve(ctx, r)
+	return events.APIGatewayProxyResponse{StatusCode: out.Status, Headers: out.Headers, Body: string(out.Body)}, nil
+}
+
+// Serve hands one loaded request, REST or HTTP API, to the ingest stage's core and returns its
+// outcome: the answer and, unless the request was refused as a whole, every event's result.
+func (c *Chain) Serve(ctx context.Context, r Request) ingest.Outcome {
+	req := ingest.RequestFromREST(&r.Req)
+	if r.V2 != nil {
+		req = ingest.RequestFromHTTP(r.V2)
 	}
-	resp, err := c.Ingest.HandleV2(ctx, *r.V2)
-	return events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Headers: resp.Headers, Body: resp.Body, IsBase64Encoded: resp.IsBase64Encoded}, err
+	return c.Ingest.Serve(ctx, &req)
 }
 
 // DrainReport says what a drain did.
