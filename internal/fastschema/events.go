@@ -154,7 +154,11 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 	}
 	var f jsonbytes.Flags
 	if raw[vstart] == '"' {
-		_, f, _ = jsonbytes.ScanString(raw, vstart) // scanned already: no error
+		if st.strAt == vstart {
+			f = st.strFlags
+		} else {
+			_, f = jsonbytes.SkipString(raw, vstart) // scanned already: well formed
+		}
 	}
 	a.Set(raw[vstart:vend], f)
 }

@@ -22,6 +22,10 @@ type state struct {
 	panicked bool
 	// typeFailed passes a number's type mismatch from checkNumber to value.
 	typeFailed bool
+	// strAt is where the string value that value scanned last starts, and strFlags its flags, so
+	// that the envelope's attributes need no second scan; strAt is -1 before the first one.
+	strAt    int
+	strFlags jsonbytes.Flags
 
 	sbuf   []byte   // the decoded string being checked
 	nbuf   []byte   // the digits of the number being checked
@@ -63,7 +67,7 @@ var (
 
 func getState(raw []byte) *state {
 	st := statePool.Get().(*state)
-	st.raw, st.bad, st.panicked = raw, false, false
+	st.raw, st.bad, st.panicked, st.strAt = raw, false, false, -1
 	return st
 }
 
@@ -151,20 +155,18 @@ func (st *state) value(n *node, i, depth int) (int, bool) {
 			ok = st.compositeEnum(n, raw[i:end]) && ok
 		}
 	case c == '"':
-		var plain bool
-		end, plain = scanString(raw, i)
-		if end < 0 {
+		var f jsonbytes.Flags
+		if end, f = jsonbytes.SkipString(raw, i); end < 0 {
 			return st.fail()
 		}
+		st.strAt, st.strFlags = i, f
 		if !n.allows(tString) {
 			return end, false
 		}
 		if n.hasString || n.hasConst || n.hasEnum {
-			var s []byte
-			if plain {
-				s = raw[i+1 : end-1]
-			} else {
-				st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
+			s := raw[i+1 : end-1]
+			if !jsonbytes.Plain(s, f) {
+				st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], s)
 				s = st.sbuf
 			}
 			ok = st.checkString(n, s)
@@ -436,17 +438,16 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if i >= len(raw) || raw[i] != '"' {
 				return st.fail()
 			}
-			kend, plain := scanString(raw, i)
+			kend, kf := jsonbytes.SkipString(raw, i)
 			if kend < 0 {
 				return st.fail()
 			}
 			keyStart := i
-			var key []byte
+			key := raw[i+1 : kend-1]
 			mark := len(st.karena)
-			if plain {
-				key = raw[i+1 : kend-1]
-			} else {
-				st.karena = jsonbytes.AppendUnescaped(st.karena, raw[i+1:kend-1])
+			plain := jsonbytes.Plain(key, kf)
+			if !plain {
+				st.karena = jsonbytes.AppendUnescaped(st.karena, key)
 				key = st.karena[mark:]
 			}
 			i = jsonbytes.SkipSpace(raw, kend)
@@ -773,14 +774,13 @@ func (st *state) uniqueItem(i int) (end int, isNum, bad bool) {
 	off := len(st.ubuf)
 	switch c := raw[i]; {
 	case c == '"':
-		var plain bool
-		end, plain = scanString(raw, i)
-		if end < 0 {
+		var f jsonbytes.Flags
+		if end, f = jsonbytes.SkipString(raw, i); end < 0 {
 			return -1, false, false
 		}
 		s := raw[i+1 : end-1]
-		if !plain {
-			st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
+		if !jsonbytes.Plain(s, f) {
+			st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], s)
 			s = st.sbuf
 		}
 		st.ubuf = appendCanonicalString(st.ubuf, s)
@@ -878,14 +878,4 @@ func (st *state) uniqueDecoded(text []byte) bool {
 		seenForms[string(canon)] = struct{}{}
 	}
 	return true
-}
-
-// scanString scans the string whose opening quote is raw[i] and reports whether its body is its
-// own value (no escapes, valid UTF-8); end is -1 when the string is malformed.
-func scanString(raw []byte, i int) (end int, plain bool) {
-	end, f, err := jsonbytes.ScanString(raw, i)
-	if err != nil {
-		return -1, false
-	}
-	return end, jsonbytes.Plain(raw[i+1:end-1], f)
 }
