@@ -73,7 +73,8 @@ type node struct {
 	hasObject     bool
 	known         map[string]int // property names the node refers to, with their bit index
 	knownNames    []string
-	propNode      []*node // by known index; nil where the name has no properties entry
+	nameSlots     [64]uint8 // see lookup
+	propNode      []*node   // by known index; nil where the name has no properties entry
 	required      []int
 	patterns      []patternProp
 	addl          *node // additionalProperties as a schema; nil when absent or a boolean
@@ -451,6 +452,14 @@ func (b *builder) node(d *document, r *resource) (*node, error) {
 			if n.propNames, err = child("propertyNames"); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for k, name := range n.knownNames {
+		switch slot := &n.nameSlots[nameSlot(name)]; {
+		case *slot == 0 && k+1 < slotMany:
+			*slot = uint8(k + 1)
+		default:
+			*slot = slotMany
 		}
 	}
 	n.countDistinct = n.minProps >= 0 || n.maxProps >= 0

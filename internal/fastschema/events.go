@@ -80,6 +80,14 @@ type envelopeScan struct {
 	bufs    [5][]byte // the attributes Validate returns, when they needed decoding
 	data    int       // start of data's value; -1 when absent
 	events  *Events
+	// sel is what selected last returned; it stands until a member named type or dataschema
+	// comes (selected is asked once when data comes and once at the end).
+	sel struct {
+		byVersion map[int]*Schema
+		version   int
+		found     bool
+		valid     bool
+	}
 	// spec is the outcome of validating data while the envelope is scanned, against the schema
 	// that the attributes seen so far select; it stands if the final selection is the same.
 	spec struct {
@@ -93,18 +101,22 @@ type envelopeScan struct {
 // selected returns the data schema that the type and dataschema seen so far select, and whether
 // a schema is registered for the type at all.
 func (env *envelopeScan) selected() (byVersion map[int]*Schema, version int, found bool) {
-	typ := env.view.Type.MapValue(&env.typeBuf)
-	if typ == nil {
-		return nil, 0, false
+	if sel := &env.sel; sel.valid {
+		return sel.byVersion, sel.version, sel.found
 	}
-	byVersion, found = env.events.byType[string(typ)]
-	return byVersion, event.MajorVersion(env.view.DataSchema.MapValue(&env.dsBuf)), found
+	if typ := env.view.Type.MapValue(&env.typeBuf); typ != nil {
+		byVersion, found = env.events.byType[string(typ)]
+		version = event.MajorVersion(env.view.DataSchema.MapValue(&env.dsBuf))
+	}
+	env.sel.byVersion, env.sel.version, env.sel.found, env.sel.valid = byVersion, version, found, true
+	return byVersion, version, found
 }
 
 func (env *envelopeScan) reset() {
 	env.view = event.View{}
 	env.data = -1
 	env.spec.schema = nil
+	env.sel.valid = false
 }
 
 // speculate validates data, at vstart, against the data schema that the attributes seen so far
@@ -161,6 +173,9 @@ func (env *envelopeScan) member(st *state, key []byte, vstart, vend int) {
 		}
 	}
 	a.Set(raw[vstart:vend], f)
+	if a == &env.view.Type || a == &env.view.DataSchema {
+		env.sel.valid = false
+	}
 }
 
 // Validate decides whether one event, as JSON text, is valid: the schemas accept it and so does

@@ -537,6 +537,11 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if !plain && !kept {
 				st.karena = st.karena[:mark]
 			}
+			if end < len(raw) && raw[end] == ',' {
+				// The common case, no space before the comma, costs no call.
+				i = jsonbytes.SkipSpace(raw, end+1)
+				continue
+			}
 			next, closed, err := jsonbytes.AfterValue(raw, end, '}')
 			if err != nil {
 				return st.fail()
@@ -586,9 +591,22 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 	return i, ok
 }
 
-// lookup returns the known-name index of key, or -1. A short list is searched directly, which
-// beats hashing the name.
+// lookup returns the known-name index of key, or -1. Most names are found, or known to be
+// unknown, in one probe of the node's name slots: the slot of a hash of the name's length and three
+// of its bytes holds the index plus one of the one known name that hashes there, 0 when none does.
+// Where several do, a short list is searched directly, which beats hashing the name, and a long one
+// through the map.
 func (n *node) lookup(key []byte) int {
+	switch k := n.nameSlots[nameSlot(key)]; k {
+	case 0:
+		return -1
+	case slotMany:
+	default:
+		if n.knownNames[k-1] == string(key) {
+			return int(k - 1)
+		}
+		return -1
+	}
 	if len(n.knownNames) > 12 {
 		if x, found := n.known[string(key)]; found {
 			return x
@@ -601,6 +619,18 @@ func (n *node) lookup(key []byte) int {
 		}
 	}
 	return -1
+}
+
+// slotMany marks a name slot that several known names hash to, or one whose index does not fit.
+const slotMany = 0xff
+
+// nameSlot is the slot of a node's name slots where a name belongs.
+func nameSlot[T ~string | ~[]byte](name T) int {
+	n := len(name)
+	if n == 0 {
+		return 0
+	}
+	return (n*5 + int(name[0]) + int(name[n>>1])*3 + int(name[n-1])*7) & 63
 }
 
 func (st *state) entryName(e *keyEntry) []byte {
@@ -729,6 +759,10 @@ func (st *state) array(n *node, i, depth int) (int, bool) {
 				return st.fail()
 			}
 			count++
+			if end < len(raw) && raw[end] == ',' {
+				i = jsonbytes.SkipSpace(raw, end+1)
+				continue
+			}
 			next, closed, err := jsonbytes.AfterValue(raw, end, ']')
 			if err != nil {
 				return st.fail()
