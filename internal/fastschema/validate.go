@@ -31,6 +31,7 @@ type state struct {
 	nbuf   []byte   // the digits of the number being checked
 	cbuf   []byte   // the canonical form being compared with enum or const
 	karena []byte   // decoded member names that must outlive their member
+	attrs  []byte   // the block that Events.Validate copies attributes into: only appended to
 	bits   []uint64 // per object: the known names seen, then the known names whose value failed
 	ents   []keyEntry
 	uents  []uniqueEntry
