@@ -74,7 +74,8 @@ type node struct {
 	known         map[string]int // property names the node refers to, with their bit index
 	knownNames    []string
 	nameSlots     [64]uint8 // see lookup
-	propNode      []*node   // by known index; nil where the name has no properties entry
+	slotMul       uint64
+	propNode      []*node // by known index; nil where the name has no properties entry
 	required      []int
 	patterns      []patternProp
 	addl          *node // additionalProperties as a schema; nil when absent or a boolean
@@ -454,14 +455,7 @@ func (b *builder) node(d *document, r *resource) (*node, error) {
 			}
 		}
 	}
-	for k, name := range n.knownNames {
-		switch slot := &n.nameSlots[nameSlot(name)]; {
-		case *slot == 0 && k+1 < slotMany:
-			*slot = uint8(k + 1)
-		default:
-			*slot = slotMany
-		}
-	}
+	n.setNameSlots()
 	n.countDistinct = n.minProps >= 0 || n.maxProps >= 0
 	n.trackUnknown = n.countDistinct || len(n.patterns) > 0 || n.addl != nil
 	n.hasObject = len(n.knownNames) > 0 || len(n.patterns) > 0 || n.addl != nil || n.addlFalse ||

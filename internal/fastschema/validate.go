@@ -594,11 +594,11 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 
 // lookup returns the known-name index of key, or -1. Most names are found, or known to be
 // unknown, in one probe of the node's name slots: the slot of a hash of the name's length and three
-// of its bytes holds the index plus one of the one known name that hashes there, 0 when none does.
-// Where several do, a short list is searched directly, which beats hashing the name, and a long one
-// through the map.
+// of its bytes holds the index plus one of the one known name that hashes there, 0 when none does
+// (see setNameSlots). Where several do, a short list is searched directly, which beats hashing the
+// name, and a long one through the map.
 func (n *node) lookup(key []byte) int {
-	switch k := n.nameSlots[nameSlot(key)]; k {
+	switch k := n.nameSlots[nameSlot(key, n.slotMul)]; k {
 	case 0:
 		return -1
 	case slotMany:
@@ -625,13 +625,43 @@ func (n *node) lookup(key []byte) int {
 // slotMany marks a name slot that several known names hash to, or one whose index does not fit.
 const slotMany = 0xff
 
-// nameSlot is the slot of a node's name slots where a name belongs.
-func nameSlot[T ~string | ~[]byte](name T) int {
+// nameSlot is the slot of a node's name slots where a name belongs: its length, first, middle and
+// last bytes, mixed by the node's multiplier.
+func nameSlot[T ~string | ~[]byte](name T, mul uint64) int {
 	n := len(name)
-	if n == 0 {
-		return 0
+	h := uint64(n)
+	if n > 0 {
+		h |= uint64(name[0])<<8 | uint64(name[n>>1])<<16 | uint64(name[n-1])<<24
 	}
-	return (n*5 + int(name[0]) + int(name[n>>1])*3 + int(name[n-1])*7) & 63
+	return int((h * mul) >> 58)
+}
+
+// setNameSlots fills the node's name slots with the multiplier, of the first few tried, under
+// which the fewest known names share a slot: most nodes get one where none does.
+func (n *node) setNameSlots() {
+	best, bestShared := uint64(0), len(n.knownNames)+1
+	for try := uint64(1); try <= 64 && bestShared > 0; try++ {
+		mul := (try*0x9e3779b97f4a7c15)*2 + 1 // odd, and spread over the word
+		var used [64]uint8
+		shared := 0
+		for _, name := range n.knownNames {
+			if used[nameSlot(name, mul)]++; used[nameSlot(name, mul)] > 1 {
+				shared++
+			}
+		}
+		if shared < bestShared {
+			best, bestShared = mul, shared
+		}
+	}
+	n.slotMul = best
+	for k, name := range n.knownNames {
+		switch slot := &n.nameSlots[nameSlot(name, best)]; {
+		case *slot == 0 && k+1 < slotMany:
+			*slot = uint8(k + 1)
+		default:
+			*slot = slotMany
+		}
+	}
 }
 
 func (st *state) entryName(e *keyEntry) []byte {
