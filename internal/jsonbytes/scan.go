@@ -371,7 +371,7 @@ func skipScalar(b []byte, i int) (int, Flags, error) {
 // Valid reports whether b is one JSON value, with optional space around it, exactly as
 // json.Valid does. It asks go-json-experiment's jsontext, with the options under which it accepts
 // what encoding/json accepts (duplicate names, invalid UTF-8), because that validates a whole text
-// faster than [SkipValue] (see the package documentation).
+// as fast as [SkipValue] (see the package documentation).
 func Valid(b []byte) bool { return jsontext.Value(b).IsValid(v1Options...) }
 
 // v1Options make jsontext accept what encoding/json accepts; its nesting limit is encoding/json's.
@@ -379,8 +379,8 @@ var v1Options = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.
 
 // AppendUnquoted appends the value of the string token tok (quotes included, nothing around them)
 // to dst as encoding/json decodes it, and reports whether tok is a valid string token. It decodes
-// and checks in one pass with jsontext's AppendUnquote, which is twice as fast as [ScanString]
-// followed by [AppendUnescaped] on a long string; jsontext reports a lone surrogate or invalid
+// and checks in one pass with jsontext's AppendUnquote, which is faster than [ScanString]
+// followed by [AppendUnescaped] on a long string (see the package documentation); jsontext reports a lone surrogate or invalid
 // UTF-8, which encoding/json accepts, as an error after decoding the whole token as encoding/json
 // does, so only an error is checked again.
 func AppendUnquoted(dst, tok []byte) ([]byte, bool) {
