@@ -73,6 +73,8 @@ type node struct {
 	hasObject     bool
 	known         map[string]int // property names the node refers to, with their bit index
 	knownNames    []string
+	nameSlots     [64]uint8 // see lookup
+	slotMul       uint64
 	propNode      []*node // by known index; nil where the name has no properties entry
 	required      []int
 	patterns      []patternProp
@@ -453,6 +455,7 @@ func (b *builder) node(d *document, r *resource) (*node, error) {
 			}
 		}
 	}
+	n.setNameSlots()
 	n.countDistinct = n.minProps >= 0 || n.maxProps >= 0
 	n.trackUnknown = n.countDistinct || len(n.patterns) > 0 || n.addl != nil
 	n.hasObject = len(n.knownNames) > 0 || len(n.patterns) > 0 || n.addl != nil || n.addlFalse ||

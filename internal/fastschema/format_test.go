@@ -1,6 +1,7 @@
 package fastschema
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -15,5 +16,28 @@ func TestDateAgreesWithV5(t *testing.T) {
 		if got, want := isDate(s), v5(s); got != want {
 			t.Errorf("isDate(%q): got %v, v5 says %v", s, got, want)
 		}
+	}
+}
+
+// TestInRangeIsAtoi checks inRange against strconv.Atoi on every string of two bytes, and on a few
+// others.
+func TestInRangeIsAtoi(t *testing.T) {
+	check := func(s string) {
+		n, err := strconv.Atoi(s)
+		wantOK := err == nil && n >= 0 && n <= 59
+		if !wantOK {
+			n = 0
+		}
+		if got, ok := inRange(s, 0, 59); got != n || ok != wantOK {
+			t.Fatalf("inRange(%q, 0, 59): got %d %v, want %d %v", s, got, ok, n, wantOK)
+		}
+	}
+	for a := range 256 {
+		for b := range 256 {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	for _, s := range []string{"", "5", "+5", "-0", "059", "60", "007", " 5"} {
+		check(s)
 	}
 }

@@ -178,8 +178,8 @@ func BenchmarkRegistryValidateJSON(b *testing.B) {
 	}
 }
 
-// TestValidateJSONAllocations checks the cost of a valid event on the edge's call: one allocation,
-// for the attribute strings of the Result.
+// TestValidateJSONAllocations checks the cost of a valid event on the edge's call: at most one
+// allocation, for the attribute strings of the Result (a block that later events share).
 func TestValidateJSONAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop entries, so allocations are not counted")

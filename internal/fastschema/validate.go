@@ -22,11 +22,16 @@ type state struct {
 	panicked bool
 	// typeFailed passes a number's type mismatch from checkNumber to value.
 	typeFailed bool
+	// strAt is where the string value that value scanned last starts, and strFlags its flags, so
+	// that the envelope's attributes need no second scan; strAt is -1 before the first one.
+	strAt    int
+	strFlags jsonbytes.Flags
 
 	sbuf   []byte   // the decoded string being checked
 	nbuf   []byte   // the digits of the number being checked
 	cbuf   []byte   // the canonical form being compared with enum or const
 	karena []byte   // decoded member names that must outlive their member
+	attrs  []byte   // the block that Events.Validate copies attributes into: only appended to
 	bits   []uint64 // per object: the known names seen, then the known names whose value failed
 	ents   []keyEntry
 	uents  []uniqueEntry
@@ -63,7 +68,7 @@ var (
 
 func getState(raw []byte) *state {
 	st := statePool.Get().(*state)
-	st.raw, st.bad, st.panicked = raw, false, false
+	st.raw, st.bad, st.panicked, st.strAt = raw, false, false, -1
 	return st
 }
 
@@ -151,20 +156,18 @@ func (st *state) value(n *node, i, depth int) (int, bool) {
 			ok = st.compositeEnum(n, raw[i:end]) && ok
 		}
 	case c == '"':
-		var plain bool
-		end, plain = scanString(raw, i)
-		if end < 0 {
+		var f jsonbytes.Flags
+		if end, f = jsonbytes.SkipString(raw, i); end < 0 {
 			return st.fail()
 		}
+		st.strAt, st.strFlags = i, f
 		if !n.allows(tString) {
 			return end, false
 		}
 		if n.hasString || n.hasConst || n.hasEnum {
-			var s []byte
-			if plain {
-				s = raw[i+1 : end-1]
-			} else {
-				st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
+			s := raw[i+1 : end-1]
+			if !jsonbytes.Plain(s, f) {
+				st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], s)
 				s = st.sbuf
 			}
 			ok = st.checkString(n, s)
@@ -436,17 +439,16 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if i >= len(raw) || raw[i] != '"' {
 				return st.fail()
 			}
-			kend, plain := scanString(raw, i)
+			kend, kf := jsonbytes.SkipString(raw, i)
 			if kend < 0 {
 				return st.fail()
 			}
 			keyStart := i
-			var key []byte
+			key := raw[i+1 : kend-1]
 			mark := len(st.karena)
-			if plain {
-				key = raw[i+1 : kend-1]
-			} else {
-				st.karena = jsonbytes.AppendUnescaped(st.karena, raw[i+1:kend-1])
+			plain := jsonbytes.Plain(key, kf)
+			if !plain {
+				st.karena = jsonbytes.AppendUnescaped(st.karena, key)
 				key = st.karena[mark:]
 			}
 			i = jsonbytes.SkipSpace(raw, kend)
@@ -536,6 +538,11 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 			if !plain && !kept {
 				st.karena = st.karena[:mark]
 			}
+			if end < len(raw) && raw[end] == ',' {
+				// The common case, no space before the comma, costs no call.
+				i = jsonbytes.SkipSpace(raw, end+1)
+				continue
+			}
 			next, closed, err := jsonbytes.AfterValue(raw, end, '}')
 			if err != nil {
 				return st.fail()
@@ -585,9 +592,22 @@ func (st *state) object(n *node, i, depth int, root bool) (int, bool) {
 	return i, ok
 }
 
-// lookup returns the known-name index of key, or -1. A short list is searched directly, which
-// beats hashing the name.
+// lookup returns the known-name index of key, or -1. Most names are found, or known to be
+// unknown, in one probe of the node's name slots: the slot of a hash of the name's length and three
+// of its bytes holds the index plus one of the one known name that hashes there, 0 when none does
+// (see setNameSlots). Where several do, a short list is searched directly, which beats hashing the
+// name, and a long one through the map.
 func (n *node) lookup(key []byte) int {
+	switch k := n.nameSlots[nameSlot(key, n.slotMul)]; k {
+	case 0:
+		return -1
+	case slotMany:
+	default:
+		if n.knownNames[k-1] == string(key) {
+			return int(k - 1)
+		}
+		return -1
+	}
 	if len(n.knownNames) > 12 {
 		if x, found := n.known[string(key)]; found {
 			return x
@@ -600,6 +620,48 @@ func (n *node) lookup(key []byte) int {
 		}
 	}
 	return -1
+}
+
+// slotMany marks a name slot that several known names hash to, or one whose index does not fit.
+const slotMany = 0xff
+
+// nameSlot is the slot of a node's name slots where a name belongs: its length, first, middle and
+// last bytes, mixed by the node's multiplier.
+func nameSlot[T ~string | ~[]byte](name T, mul uint64) int {
+	n := len(name)
+	h := uint64(n)
+	if n > 0 {
+		h |= uint64(name[0])<<8 | uint64(name[n>>1])<<16 | uint64(name[n-1])<<24
+	}
+	return int((h * mul) >> 58)
+}
+
+// setNameSlots fills the node's name slots with the multiplier, of the first few tried, under
+// which the fewest known names share a slot: most nodes get one where none does.
+func (n *node) setNameSlots() {
+	best, bestShared := uint64(0), len(n.knownNames)+1
+	for try := uint64(1); try <= 64 && bestShared > 0; try++ {
+		mul := (try*0x9e3779b97f4a7c15)*2 + 1 // odd, and spread over the word
+		var used [64]uint8
+		shared := 0
+		for _, name := range n.knownNames {
+			if used[nameSlot(name, mul)]++; used[nameSlot(name, mul)] > 1 {
+				shared++
+			}
+		}
+		if shared < bestShared {
+			best, bestShared = mul, shared
+		}
+	}
+	n.slotMul = best
+	for k, name := range n.knownNames {
+		switch slot := &n.nameSlots[nameSlot(name, best)]; {
+		case *slot == 0 && k+1 < slotMany:
+			*slot = uint8(k + 1)
+		default:
+			*slot = slotMany
+		}
+	}
 }
 
 func (st *state) entryName(e *keyEntry) []byte {
@@ -728,6 +790,10 @@ func (st *state) array(n *node, i, depth int) (int, bool) {
 				return st.fail()
 			}
 			count++
+			if end < len(raw) && raw[end] == ',' {
+				i = jsonbytes.SkipSpace(raw, end+1)
+				continue
+			}
 			next, closed, err := jsonbytes.AfterValue(raw, end, ']')
 			if err != nil {
 				return st.fail()
@@ -773,14 +839,13 @@ func (st *state) uniqueItem(i int) (end int, isNum, bad bool) {
 	off := len(st.ubuf)
 	switch c := raw[i]; {
 	case c == '"':
-		var plain bool
-		end, plain = scanString(raw, i)
-		if end < 0 {
+		var f jsonbytes.Flags
+		if end, f = jsonbytes.SkipString(raw, i); end < 0 {
 			return -1, false, false
 		}
 		s := raw[i+1 : end-1]
-		if !plain {
-			st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], raw[i+1:end-1])
+		if !jsonbytes.Plain(s, f) {
+			st.sbuf = jsonbytes.AppendUnescaped(st.sbuf[:0], s)
 			s = st.sbuf
 		}
 		st.ubuf = appendCanonicalString(st.ubuf, s)
@@ -878,14 +943,4 @@ func (st *state) uniqueDecoded(text []byte) bool {
 		seenForms[string(canon)] = struct{}{}
 	}
 	return true
-}
-
-// scanString scans the string whose opening quote is raw[i] and reports whether its body is its
-// own value (no escapes, valid UTF-8); end is -1 when the string is malformed.
-func scanString(raw []byte, i int) (end int, plain bool) {
-	end, f, err := jsonbytes.ScanString(raw, i)
-	if err != nil {
-		return -1, false
-	}
-	return end, jsonbytes.Plain(raw[i+1:end-1], f)
 }

@@ -3,6 +3,7 @@ package fastschema
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -114,9 +115,9 @@ func (w *workloadV5) valid(raw []byte) (ok, panicked bool) {
 func TestWorkload(t *testing.T) {
 	events, w, lines := loadWorkload(t)
 	fastValid, v5Valid := 0, 0
+	kept := make([]event.Attrs, len(lines))
 	for i, line := range lines {
-		var a event.Attrs
-		got := events.Validate(line, &a)
+		got := events.Validate(line, &kept[i])
 		want, _ := w.valid(line)
 		if got == Valid {
 			fastValid++
@@ -133,6 +134,19 @@ func TestWorkload(t *testing.T) {
 	}
 	if fastValid != wantValid || v5Valid != wantValid {
 		t.Errorf("valid events: fast path %d, v5 %d, want %d", fastValid, v5Valid, wantValid)
+	}
+	// The attributes of every event, kept while the later ones were validated, are still its own
+	// (the events' attribute strings share blocks of memory).
+	for i, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			continue
+		}
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		want := event.Attrs{ID: str("id"), Type: str("type"), Source: str("source"), Subject: str("subject"), DataSchema: str("dataschema")}
+		if kept[i] != want {
+			t.Fatalf("line %d: got attributes %+v, want %+v", i+1, kept[i], want)
+		}
 	}
 }
 

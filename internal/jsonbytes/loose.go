@@ -5,8 +5,8 @@ import "bytes"
 // The functions below find where a value ends without checking its syntax. They serve text that
 // is checked later or elsewhere (an array of events whose elements are each validated on their
 // own, text that encoding/json has accepted already), and they jump from quote to quote with
-// bytes.IndexByte, which is several times faster than a byte-wise scan over long strings (see the
-// package documentation).
+// bytes.IndexByte, which takes fewer instructions than the checking scan over long strings (see
+// the package documentation).
 
 // StringEnd returns the index after the string whose opening quote is b[i]: the first quote that
 // an even number of backslashes precedes. It returns -1 when the string is not closed.

@@ -3,6 +3,7 @@ package jsonbytes
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -40,7 +41,7 @@ func syntaxErr(msg string, off int) error { return &SyntaxError{Offset: off, Msg
 var ErrDepth = errors.New("invalid JSON: nested too deeply")
 
 // IsSpace reports whether c is JSON white space.
-func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func IsSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
 
 // SkipSpace returns the index of the first byte of b at or after i that is not white space.
 func SkipSpace(b []byte, i int) int {
@@ -55,20 +56,21 @@ const (
 	highs = 0x8080808080808080
 )
 
-// special reports whether any byte of x is '"', '\\', a control character or non-ASCII, exactly.
-func special(x uint64) bool {
+// special marks, in the high bit of each byte of the result, the bytes of x that are '"', '\\', a
+// control character or non-ASCII. Bytes above the first marked one may be marked wrongly (a
+// borrow), the first one never is, so the lowest mark is exactly the first such byte of x.
+func special(x uint64) uint64 {
 	q := x ^ (lows * '"')
 	s := x ^ (lows * '\\')
-	return ((q-lows)&^q|(s-lows)&^s|(x-lows*0x20)|x)&highs != 0
+	return ((q-lows)&^q | (s-lows)&^s | (x - lows*0x20) | x) & highs
 }
 
-// quoteOrEscape is special without the test for non-ASCII bytes, for a string already known to
-// hold one. A control byte's borrow can only make it report a byte that is not there, which sends
-// the caller to its byte-wise path.
-func quoteOrEscape(x uint64) bool {
+// quoteOrEscape is special without the mark for non-ASCII bytes, for a string already known to
+// hold one; its lowest mark is as exact.
+func quoteOrEscape(x uint64) uint64 {
 	q := x ^ (lows * '"')
 	s := x ^ (lows * '\\')
-	return ((q-lows)&^q|(s-lows)&^s|(x-lows*0x20)&^x)&highs != 0
+	return ((q-lows)&^q | (s-lows)&^s | (x-lows*0x20)&^x) & highs
 }
 
 // plainByte marks the bytes that stand for themselves in a string body.
@@ -84,52 +86,101 @@ var plainByte = func() (t [256]bool) {
 // every escape complete, no control character; bytes that are not UTF-8 are allowed (and flagged
 // [NonASCII]).
 func ScanString(b []byte, i int) (end int, f Flags, err error) {
-	start := i
-	i++
+	end, f = scanString(b, i, &err)
+	return end, f, err
+}
+
+// SkipString is [ScanString] for the scanners that need a verdict, not a message: end is -1 where
+// ScanString reports an error.
+func SkipString(b []byte, i int) (end int, f Flags) { return scanString(b, i, nil) }
+
+// scanString is [ScanString], with its error set through errp when errp is not nil. A string of
+// ASCII bytes that stand for themselves (most strings of an event) is read eight bytes at a time
+// up to its closing quote.
+func scanString(b []byte, i int, errp *error) (end int, f Flags) {
+	j := i + 1
+	for j+8 <= len(b) {
+		if m := special(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			if b[j] == '"' {
+				return j + 1, 0
+			}
+			return scanRest(b, i, j, 0, errp)
+		}
+		j += 8
+	}
+	for j < len(b) && plainByte[b[j]] {
+		j++
+	}
+	if j < len(b) && b[j] == '"' {
+		return j + 1, 0
+	}
+	return scanRest(b, i, j, 0, errp)
+}
+
+// scanRest goes on with the scan of the string whose opening quote is b[start] at b[i], with the
+// flags f of the body before i. On a malformed string it returns -1 and, when errp is not nil,
+// sets *errp to the syntax error.
+func scanRest(b []byte, start, i int, f Flags, errp *error) (int, Flags) {
 	for {
-		if f&NonASCII == 0 {
-			for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
-				i += 8
-			}
-		} else {
-			for i+8 <= len(b) && !quoteOrEscape(binary.LittleEndian.Uint64(b[i:])) {
-				i += 8
-			}
-		}
-		for i < len(b) && plainByte[b[i]] {
-			i++
-		}
 		if i >= len(b) {
-			return -1, f, syntaxErr("unterminated string", start)
+			return failString(errp, "unterminated string", start), f
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, f, nil
+			return i + 1, f
 		case c == '\\':
 			f |= Escaped
 			if i+1 >= len(b) {
-				return -1, f, syntaxErr("unterminated string", start)
+				return failString(errp, "unterminated string", start), f
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) || !IsHex(b[i+2]) || !IsHex(b[i+3]) || !IsHex(b[i+4]) || !IsHex(b[i+5]) {
-					return -1, f, syntaxErr(`invalid \u escape`, i)
+					return failString(errp, `invalid \u escape`, i), f
 				}
 				i += 6
 			default:
-				return -1, f, syntaxErr("invalid escape", i)
+				return failString(errp, "invalid escape", i), f
 			}
 		case c < 0x20:
-			return -1, f, syntaxErr("control character in string", i)
-		case c >= 0x80:
-			f |= NonASCII
-			i++
+			return failString(errp, "control character in string", i), f
 		default:
+			if c >= 0x80 {
+				f |= NonASCII
+			}
+			i++
+		}
+		// On to the next byte that does not stand for itself (or, once the body is known to hold
+		// non-ASCII bytes, the next quote, backslash or control character).
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			var m uint64
+			if f&NonASCII == 0 {
+				m = special(x)
+			} else {
+				m = quoteOrEscape(x)
+			}
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && plainByte[b[i]] {
 			i++
 		}
 	}
+}
+
+// failString sets *errp, when errp is not nil, to the syntax error msg at off, and returns -1.
+func failString(errp *error, msg string, off int) int {
+	if errp != nil {
+		*errp = syntaxErr(msg, off)
+	}
+	return -1
 }
 
 // ScanNumber returns the end of the number that starts at b[i], following RFC 8259's grammar as
@@ -320,7 +371,7 @@ func skipScalar(b []byte, i int) (int, Flags, error) {
 // Valid reports whether b is one JSON value, with optional space around it, exactly as
 // json.Valid does. It asks go-json-experiment's jsontext, with the options under which it accepts
 // what encoding/json accepts (duplicate names, invalid UTF-8), because that validates a whole text
-// faster than [SkipValue] (see the package documentation).
+// as fast as [SkipValue] (see the package documentation).
 func Valid(b []byte) bool { return jsontext.Value(b).IsValid(v1Options...) }
 
 // v1Options make jsontext accept what encoding/json accepts; its nesting limit is encoding/json's.
@@ -328,8 +379,8 @@ var v1Options = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.
 
 // AppendUnquoted appends the value of the string token tok (quotes included, nothing around them)
 // to dst as encoding/json decodes it, and reports whether tok is a valid string token. It decodes
-// and checks in one pass with jsontext's AppendUnquote, which is twice as fast as [ScanString]
-// followed by [AppendUnescaped] on a long string; jsontext reports a lone surrogate or invalid
+// and checks in one pass with jsontext's AppendUnquote, which is faster than [ScanString]
+// followed by [AppendUnescaped] on a long string (see the package documentation); jsontext reports a lone surrogate or invalid
 // UTF-8, which encoding/json accepts, as an error after decoding the whole token as encoding/json
 // does, so only an error is checked again.
 func AppendUnquoted(dst, tok []byte) ([]byte, bool) {
