@@ -18,6 +18,7 @@ import (
 	"github.com/firelane/firelane/internal/schema"
 	"github.com/firelane/firelane/internal/settings"
 	"github.com/firelane/firelane/internal/setup"
+	"github.com/firelane/firelane/internal/setup/hmackey"
 )
 
 func main() {
@@ -60,7 +61,7 @@ func build(ctx context.Context, getenv func(string) string) (*enrich.Handler, er
 	if err != nil {
 		return nil, err
 	}
-	key, err := setup.LoadKey(ctx, setup.KeySource{SecretID: cfg.KeySecretID, ParameterName: cfg.KeyParameterName}, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
+	key, err := hmackey.Load(ctx, hmackey.Source{SecretID: cfg.KeySecretID, ParameterName: cfg.KeyParameterName}, secretsmanager.NewFromConfig(awsCfg), ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		return nil, err
 	}

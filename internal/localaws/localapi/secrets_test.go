@@ -11,11 +11,10 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
-	"github.com/firelane/firelane/internal/setup"
+	"github.com/firelane/firelane/internal/setup/hmackey"
 )
 
-// TestServeSecret reads keys as a deployed function does (setup.LoadKey with the SDK's Secrets
+// TestServeSecret reads keys as a deployed function does (hmackey.Load with the SDK's Secrets
 // Manager and SSM clients) from the in-memory endpoint's secrets; a name it does not hold is the
 // services' not-found error.
 func TestServeSecret(t *testing.T) {
@@ -29,18 +28,18 @@ func TestServeSecret(t *testing.T) {
 	sm, params := secretsmanager.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	tests := []struct {
 		name    string
-		source  setup.KeySource
+		source  hmackey.Source
 		want    string
 		notHeld error // the SDK's error type for a name that is not held
 	}{
-		{"secret", setup.KeySource{SecretID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:firelane-pii-key"}, "secret-key", nil},
-		{"parameter", setup.KeySource{ParameterName: "/firelane/pii-key"}, "parameter-key", nil},
-		{"unknown secret", setup.KeySource{SecretID: "other"}, "", &smtypes.ResourceNotFoundException{}},
-		{"unknown parameter", setup.KeySource{ParameterName: "/other"}, "", &ssmtypes.ParameterNotFound{}},
+		{"secret", hmackey.Source{SecretID: "arn:aws:secretsmanager:us-east-1:123456789012:secret:firelane-pii-key"}, "secret-key", nil},
+		{"parameter", hmackey.Source{ParameterName: "/firelane/pii-key"}, "parameter-key", nil},
+		{"unknown secret", hmackey.Source{SecretID: "other"}, "", &smtypes.ResourceNotFoundException{}},
+		{"unknown parameter", hmackey.Source{ParameterName: "/other"}, "", &ssmtypes.ParameterNotFound{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key, err := setup.LoadKey(t.Context(), tt.source, sm, params)
+			key, err := hmackey.Load(t.Context(), tt.source, sm, params)
 			switch tt.notHeld.(type) {
 			case nil:
 				if err != nil || string(key) != tt.want {

@@ -1,4 +1,4 @@
-package setup
+package hmackey
 
 import (
 	"context"
@@ -54,22 +54,22 @@ func TestLoadKey(t *testing.T) {
 	}}
 	tests := []struct {
 		name    string
-		cfg     KeySource
+		cfg     Source
 		want    string
 		wantErr bool
 	}{
-		{name: "no source", cfg: KeySource{}, want: ""},
-		{name: "secret string", cfg: KeySource{SecretID: "string"}, want: "s3cret"},
-		{name: "secret binary", cfg: KeySource{SecretID: "binary"}, want: "\x01\x02\x03"},
-		{name: "empty secret", cfg: KeySource{SecretID: "empty"}, wantErr: true},
-		{name: "missing secret", cfg: KeySource{SecretID: "nope"}, wantErr: true},
-		{name: "parameter", cfg: KeySource{ParameterName: "/key"}, want: "p4ram"},
-		{name: "empty parameter", cfg: KeySource{ParameterName: "/empty"}, wantErr: true},
-		{name: "missing parameter", cfg: KeySource{ParameterName: "/nope"}, wantErr: true},
+		{name: "no source", cfg: Source{}, want: ""},
+		{name: "secret string", cfg: Source{SecretID: "string"}, want: "s3cret"},
+		{name: "secret binary", cfg: Source{SecretID: "binary"}, want: "\x01\x02\x03"},
+		{name: "empty secret", cfg: Source{SecretID: "empty"}, wantErr: true},
+		{name: "missing secret", cfg: Source{SecretID: "nope"}, wantErr: true},
+		{name: "parameter", cfg: Source{ParameterName: "/key"}, want: "p4ram"},
+		{name: "empty parameter", cfg: Source{ParameterName: "/empty"}, wantErr: true},
+		{name: "missing parameter", cfg: Source{ParameterName: "/nope"}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := LoadKey(t.Context(), tc.cfg, secrets, params)
+			got, err := Load(t.Context(), tc.cfg, secrets, params)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
 			}

@@ -1,4 +1,4 @@
-package setup
+package hmackey
 
 import (
 	"testing"
@@ -26,18 +26,18 @@ func TestMotoLoadKey(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		cfg     KeySource
+		cfg     Source
 		want    string
 		wantErr bool
 	}{
-		{name: "secret", cfg: KeySource{SecretID: "firelane/pii-key"}, want: "from-secrets-manager"},
-		{name: "SecureString parameter", cfg: KeySource{ParameterName: "/firelane/pii-key"}, want: "from-ssm"},
-		{name: "missing secret", cfg: KeySource{SecretID: "firelane/none"}, wantErr: true},
-		{name: "missing parameter", cfg: KeySource{ParameterName: "/firelane/none"}, wantErr: true},
+		{name: "secret", cfg: Source{SecretID: "firelane/pii-key"}, want: "from-secrets-manager"},
+		{name: "SecureString parameter", cfg: Source{ParameterName: "/firelane/pii-key"}, want: "from-ssm"},
+		{name: "missing secret", cfg: Source{SecretID: "firelane/none"}, wantErr: true},
+		{name: "missing parameter", cfg: Source{ParameterName: "/firelane/none"}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			key, err := LoadKey(ctx, tc.cfg, sm, ps)
+			key, err := Load(ctx, tc.cfg, sm, ps)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("got error %v, want error %v", err, tc.wantErr)
 			}
