@@ -167,7 +167,7 @@ func (p Privacy) Enrich(it *Item) error {
 	var start, end int
 	found := false
 	err = members(it.Raw, func(key []byte, s, e int) bool {
-		if string(key) == `"data"` {
+		if memberIs(key, "data") { // as event.View reads it: "d\u0061ta" is data too
 			start, end, found = s, e, true
 		}
 		return true // the last "data" member is the one encoding/json decoded

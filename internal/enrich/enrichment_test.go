@@ -164,6 +164,18 @@ func TestPrivacy(t *testing.T) {
 			want:  `{"data":{"a\/b":"` + hmacHex(key, "A\n") + `"}}`,
 		},
 		{
+			name:  "a data member whose name is escaped is the event's data",
+			pii:   map[string]string{"/user_id": "hash"},
+			event: `{"specversion":"1.0","d\u0061ta":{"user_id":"u-1"}}`,
+			want:  `{"specversion":"1.0","d\u0061ta":{"user_id":"` + hmacHex(key, "u-1") + `"}}`,
+		},
+		{
+			name:  "of two data members the last counts, escaped or not",
+			pii:   map[string]string{"/user_id": "hash"},
+			event: `{"data":{"user_id":"u-1"},"\u0064ata":{"user_id":"u-2"}}`,
+			want:  `{"data":{"user_id":"u-1"},"\u0064ata":{"user_id":"` + hmacHex(key, "u-2") + `"}}`,
+		},
+		{
 			name:  "nothing annotated present leaves the bytes alone",
 			pii:   map[string]string{"/user_id": "hash"},
 			event: `{"data": {"url" : "u"}}`,

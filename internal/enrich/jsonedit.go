@@ -88,6 +88,17 @@ func splitPointer(ptr string) []string {
 	return parts
 }
 
+// memberIs reports whether the member name token key (quotes included) stands for name once
+// decoded, as every reader of the event decodes names: a client may escape any of its characters.
+func memberIs(key []byte, name string) bool {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return len(key) == len(name)+2 && string(key[1:len(key)-1]) == name
+	}
+	var buf [64]byte
+	got, ok := jsonbytes.AppendUnquoted(buf[:0], key)
+	return ok && string(got) == name
+}
+
 // members calls fn with the raw key and the value bounds of every member of the object text v,
 // in order, and stops early when fn returns false.
 func members(v []byte, fn func(key []byte, start, end int) bool) error {
