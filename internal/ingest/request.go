@@ -34,15 +34,27 @@ const (
 	maxUserAgent    = 1024
 )
 
+// restPrincipal is who called a REST API, as the direct route's mapping template reads it: a
+// Lambda authorizer's principalId, else the sub claim a Cognito user pool authorizer passes
+// (requestContext.authorizer.claims), else the IAM caller's ARN.
+// See https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html.
+func restPrincipal(rc *events.APIGatewayProxyRequestContext) string {
+	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
+		return p
+	}
+	if claims, ok := rc.Authorizer["claims"].(map[string]any); ok {
+		if sub, ok := claims["sub"].(string); ok && sub != "" {
+			return sub
+		}
+	}
+	return rc.Identity.UserArn
+}
+
 // RequestFromREST returns the core's view of a REST API (payload 1.0) proxy request: headers under
 // lower-case names (multi-value ones joined with commas), the caller's identity and the stage as
 // the server context, each field cut to its bound.
 func RequestFromREST(req *events.APIGatewayProxyRequest) Request {
 	rc := &req.RequestContext
-	principal := rc.Identity.UserArn
-	if p, ok := rc.Authorizer["principalId"].(string); ok && p != "" {
-		principal = p
-	}
 	r := Request{
 		Method:  req.HTTPMethod,
 		Headers: lowerHeaders(req.Headers, req.MultiValueHeaders),
@@ -53,7 +65,7 @@ func RequestFromREST(req *events.APIGatewayProxyRequest) Request {
 			SourceIP:  clip(rc.Identity.SourceIP, maxContextField),
 			UserAgent: clip(rc.Identity.UserAgent, maxUserAgent),
 			APIKeyID:  clip(rc.Identity.APIKeyID, maxContextField),
-			Principal: clip(principal, maxContextField),
+			Principal: clip(restPrincipal(rc), maxContextField),
 			Stage:     clip(rc.Stage, maxContextField),
 		},
 	}

@@ -439,6 +439,9 @@ func TestLocalAPI(t *testing.T) {
 						if s.mode == "API_KEY" && r.Context.APIKeyID == "" {
 							t.Errorf("%s: no api_key_id in the record's context", snd.name)
 						}
+						if s.mode == "COGNITO" && r.Context.Principal != "5f0c-user-42" {
+							t.Errorf("%s: principal %q, want the token's sub claim", snd.name, r.Context.Principal)
+						}
 					}
 				}
 			})
@@ -679,6 +682,9 @@ func testDirect(t *testing.T, s stack, client *kinesis.Client, proxy *faultProxy
 				}
 				if r.Firelane != "ingest/1" {
 					t.Errorf("event %s: record kind %q, want ingest/1", ev["id"], r.Firelane)
+				}
+				if s.mode == "COGNITO" && r.Context.Principal != "5f0c-user-42" {
+					t.Errorf("event %s: principal %q, want the token's sub claim", ev["id"], r.Context.Principal)
 				}
 				want, _ := json.Marshal(ev)
 				gotEv, _ := json.Marshal(r.Event)

@@ -81,7 +81,9 @@ func requestContext(mode string) map[string]any {
 		identity["apiKeyId"] = "k1a2b3c4d5"
 	case "IAM":
 		identity["userArn"] = "arn:aws:iam::123456789012:user/producer"
-	case "COGNITO":
+	case "COGNITO": // a user pool authorizer passes the token's claims, no principalId
+		authorizer["claims"] = map[string]any{"sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "email": "a@b.example", "token_use": "id"}
+	case "LAMBDA":
 		authorizer["principalId"] = "user-42"
 	case "long agent":
 		identity["userAgent"] = strings.Repeat("é", 1000) + "🚀🚀" + strings.Repeat("a", 30)
@@ -171,7 +173,7 @@ func templateCases(t *testing.T) []diffCase {
 					bodies = []string{""}
 				}
 			}
-			modes := []string{"API_KEY", "IAM", "COGNITO", "long agent"}
+			modes := []string{"API_KEY", "IAM", "COGNITO", "LAMBDA", "long agent"}
 			for bi, body := range bodies {
 				// Each body with one of the header sets and modes in turn; the first with every mode.
 				for mi, mode := range modes {
