@@ -46,6 +46,9 @@ type Mapping struct {
 	wg       sync.WaitGroup
 	draining atomic.Bool
 	lanes    []*lane
+	// caughtUp counts, per shard, the reads that came back empty: a drain ends only after each
+	// shard has had one that began after the drain did.
+	caughtUp []atomic.Int64
 	stats    struct {
 		invocations, succeeded, retried, discarded atomic.Int64
 	}
@@ -103,7 +106,8 @@ func (m *Mapping) Start(ctx context.Context) error {
 	m.uuid = uuid.NewString()
 	ctx, m.cancel = context.WithCancel(ctx)
 	lanesOf := shardmap.Even(m.Config.ParallelizationFactor)
-	for _, sh := range m.Shards {
+	m.caughtUp = make([]atomic.Int64, len(m.Shards))
+	for si, sh := range m.Shards {
 		lanes := make([]*lane, m.Config.ParallelizationFactor)
 		for i := range lanes {
 			lanes[i] = &lane{shard: sh}
@@ -112,7 +116,7 @@ func (m *Mapping) Start(ctx context.Context) error {
 			go func() { defer m.wg.Done(); m.runLane(ctx, lanes[i]) }()
 		}
 		m.wg.Add(1)
-		go func() { defer m.wg.Done(); m.poll(ctx, sh, lanes, lanesOf) }()
+		go func() { defer m.wg.Done(); m.poll(ctx, sh, &m.caughtUp[si], lanes, lanesOf) }()
 	}
 	return nil
 }
@@ -122,7 +126,7 @@ func (m *Mapping) UUID() string { return m.uuid }
 
 // poll reads a shard and queues each record on the lane its partition key's hash falls in (the
 // shard's hash range split evenly), never holding more than a few batches per lane.
-func (m *Mapping) poll(ctx context.Context, sh Shard, lanes []*lane, lanesOf shardmap.Map) {
+func (m *Mapping) poll(ctx context.Context, sh Shard, caughtUp *atomic.Int64, lanes []*lane, lanesOf shardmap.Map) {
 	limit := 4 * m.Config.BatchSize
 	t := time.NewTicker(m.Poll)
 	defer t.Stop()
@@ -135,6 +139,9 @@ func (m *Mapping) poll(ctx context.Context, sh Shard, lanes []*lane, lanesOf sha
 			recs, err := sh.Read(ctx, min(room, 10000))
 			if err != nil && ctx.Err() == nil {
 				m.Logger.Warn("event source mapping: read failed", "shard", sh.ID(), "error", err.Error())
+			}
+			if err == nil && len(recs) == 0 {
+				caughtUp.Add(1)
 			}
 			now := m.Now()
 			for _, r := range recs {
@@ -409,12 +416,25 @@ func (m *Mapping) Drain(ctx context.Context) Stats {
 	m.draining.Store(true)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	// A shard that knows only whether its last read came back empty (an endpoint's) must have read
-	// once after the drain began, so the drain waits two polls at least.
-	start := time.Now()
+	// A shard that knows only whether its last read came back empty (an endpoint's) may say so
+	// from before the drain, or from a read that began before the records being drained were
+	// written: each shard must have come back empty twice since the drain began (the second read
+	// began after it did), however long its reads take.
+	base := make([]int64, len(m.caughtUp))
+	for i := range m.caughtUp {
+		base[i] = m.caughtUp[i].Load()
+	}
+	readSince := func() bool {
+		for i := range m.caughtUp {
+			if m.caughtUp[i].Load() < base[i]+2 {
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		s := m.Stats()
-		if s.Pending == 0 && s.Unread == 0 && time.Since(start) > 2*m.Poll {
+		if s.Pending == 0 && s.Unread == 0 && readSince() {
 			break
 		}
 		select {
