@@ -74,27 +74,5 @@ func TestRecoverDiscardedBatchOnAStack(t *testing.T) {
 	}
 	m.deliver(t, m.chain(t, reg))
 	rows := m.rows(t)
-	tests := []struct {
-		id, received, requestID string
-	}{
-		{"d-1", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"d-2", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"d-3", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"k-1", kplReceived, kplRequestID},
-		{"k-2", kplReceived, kplRequestID},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			if len(rows[tt.id]) != 1 {
-				t.Fatalf("got %d rows, want exactly 1", len(rows[tt.id]))
-			}
-			row := rows[tt.id][0]
-			if row["received_at"] != tt.received || row["request_id"] != tt.requestID {
-				t.Errorf("got received_at %v and request_id %v, want %s and %s", row["received_at"], row["request_id"], tt.received, tt.requestID)
-			}
-		})
-	}
-	if len(rows) != len(tests) {
-		t.Errorf("got %d events in the lake, want %d", len(rows), len(tests))
-	}
+	checkDiscardedRows(t, rows)
 }

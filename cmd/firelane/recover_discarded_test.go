@@ -214,29 +214,7 @@ func TestRecoverDiscardedBatch(t *testing.T) {
 		}
 	}
 	rows := lakeRows(t, lakeDir)
-	tests := []struct {
-		id, received, requestID string
-	}{
-		{"d-1", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"d-2", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"d-3", "2026-11-25T09:01:01.000Z", discardedRequestID},
-		{"k-1", kplReceived, kplRequestID},
-		{"k-2", kplReceived, kplRequestID},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			if len(rows[tt.id]) != 1 {
-				t.Fatalf("got %d rows, want exactly 1", len(rows[tt.id]))
-			}
-			row := rows[tt.id][0]
-			if row["received_at"] != tt.received || row["request_id"] != tt.requestID {
-				t.Errorf("got received_at %v and request_id %v, want %s and %s", row["received_at"], row["request_id"], tt.received, tt.requestID)
-			}
-		})
-	}
-	if len(rows) != len(tests) {
-		t.Errorf("got %d events in the lake, want %d", len(rows), len(tests))
-	}
+	checkDiscardedRows(t, rows)
 
 	// The documented run again: the manifest names every event, nothing is sent.
 	again := recoverOut(t, discardedArgs(cmds[1], lakeDir, discardedDir, schemaDir)...)
@@ -251,7 +229,7 @@ func TestRecoverDiscardedBatch(t *testing.T) {
 	if s := summaryOf(third); !strings.Contains(s, "recovered 0, still failing 1, already recovered 0, already in the lake 6, duplicates 0") {
 		t.Errorf("run without manifests: got %q, want the 6 records found in their partitions", s)
 	}
-	for _, tt := range tests {
+	for _, tt := range discardedEvents {
 		if n := len(lakeRows(t, lakeDir)[tt.id]); n != 1 {
 			t.Errorf("event %s after three runs: got %d rows, want exactly 1", tt.id, n)
 		}
@@ -285,5 +263,35 @@ func TestRecoverDiscardedSelection(t *testing.T) {
 	var out strings.Builder
 	if err := runRecover(t.Context(), []string{"-lake", lakeDir, "-discarded", filepath.Join(lakeDir, "nope")}, &out); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("got %v, want -discarded refused as not a directory", err)
+	}
+}
+
+// discardedEvents are the events of discardedBatch's batch that recover, with the receive time
+// and request id each must keep.
+var discardedEvents = []struct{ id, received, requestID string }{
+	{"d-1", "2026-11-25T09:01:01.000Z", discardedRequestID},
+	{"d-2", "2026-11-25T09:01:01.000Z", discardedRequestID},
+	{"d-3", "2026-11-25T09:01:01.000Z", discardedRequestID},
+	{"k-1", kplReceived, kplRequestID},
+	{"k-2", kplReceived, kplRequestID},
+}
+
+// checkDiscardedRows requires each of discardedEvents exactly once among rows, with its original
+// receive time and request id, and nothing else.
+func checkDiscardedRows(t *testing.T, rows map[string][]map[string]any) {
+	t.Helper()
+	for _, tt := range discardedEvents {
+		t.Run(tt.id, func(t *testing.T) {
+			if len(rows[tt.id]) != 1 {
+				t.Fatalf("got %d rows, want exactly 1", len(rows[tt.id]))
+			}
+			row := rows[tt.id][0]
+			if row["received_at"] != tt.received || row["request_id"] != tt.requestID {
+				t.Errorf("got received_at %v and request_id %v, want %s and %s", row["received_at"], row["request_id"], tt.received, tt.requestID)
+			}
+		})
+	}
+	if len(rows) != len(discardedEvents) {
+		t.Errorf("got %d events in the lake, want %d", len(rows), len(discardedEvents))
 	}
 }

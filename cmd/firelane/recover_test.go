@@ -58,17 +58,7 @@ const poisonFailedRecord = `{"firelane":"ingest/1","context":{"received_at":"202
 // met, knows recoveredType.
 func recoverySchemas(t *testing.T) string {
 	t.Helper()
-	schemaDir := t.TempDir()
-	files, _ := filepath.Glob(filepath.Join("..", "..", "schemas", "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(schemaDir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	schemaDir := copySchemas(t)
 	if err := os.WriteFile(filepath.Join(schemaDir, recoveredType+".v1.json"), []byte(recoveredSchema), 0o644); err != nil {
 		t.Fatal(err)
 	}
