@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,36 +28,6 @@ func browserPath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no Chromium or Chrome on PATH: install it (apt-get install -y chromium chromium-driver, as .ci/run does) to run the console's browser test")
-}
-
-// startUp runs up in this process and returns what it printed on stdout.
-func startUp(t *testing.T, out string) (map[string]string, *syncBuffer, func() error) {
-	t.Helper()
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	ctx, cancel := context.WithCancel(t.Context())
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- up(ctx, upOptions{listen: freeAddr(t), out: out, interval: 300 * time.Millisecond,
-			template: filepath.Join(root, "template.yaml"), stack: "firelane"}, stdout, logs)
-	}()
-	var once sync.Once
-	var upErr error
-	stop := func() error { once.Do(func() { cancel(); upErr = <-done }); return upErr }
-	t.Cleanup(func() { _ = stop() })
-	vars := map[string]string{}
-	for deadline := time.Now().Add(30 * time.Second); len(vars) < 3; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("up printed no URLs:\n%s\n%s", stdout.String(), logs.String())
-		}
-		for _, l := range strings.Split(stdout.String(), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok {
-				vars[k] = v
-			}
-		}
-	}
-	return vars, logs, stop
 }
 
 func postEvents(t *testing.T, vars map[string]string, evs ...any) {
@@ -85,7 +54,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	vars, logs, stop := startUp(t, t.TempDir())
+	vars, logs, stop := startUp(t, upOptions{out: t.TempDir(), interval: 300 * time.Millisecond}, 30*time.Second)
 	api := vars["CONSOLE_API"]
 	page := strings.TrimSuffix(api, "api/")
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -23,32 +22,9 @@ func TestUpRIE(t *testing.T) {
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	out := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- up(ctx, upOptions{listen: freeAddr(t), out: out, interval: 500 * time.Millisecond, rie: true,
-			template: filepath.Join(root, "template.yaml"), stack: "firelane"}, stdout, logs)
-	}()
-	vars := map[string]string{}
 	// The three bootstraps and the emulator are built first: minutes on a busy machine without a
 	// build cache.
-	for deadline := time.Now().Add(5 * time.Minute); len(vars) < 3; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("up -rie: %v\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("up -rie printed no URLs:\n%s", logs.String())
-		}
-		for _, l := range strings.Split(stdout.String(), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok {
-				vars[k] = v
-			}
-		}
-	}
+	vars, logs, stop := startUp(t, upOptions{out: out, interval: 500 * time.Millisecond, rie: true}, 5*time.Minute)
 	good := samplePageView(t, root)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-rie", "source": "/t", "type": good["type"]}
 	body, _ := json.Marshal([]any{good, bad})
@@ -79,8 +55,7 @@ func TestUpRIE(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(got.S3Key))); err != nil {
 		t.Errorf("the lake has no object %s: %v", got.S3Key, err)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("up -rie: %v\n%s", err, tail(logs.String(), 10))
 	}
 	var rejected []byte

@@ -82,25 +82,7 @@ type consoleItem struct {
 func TestUpConsoleAPI(t *testing.T) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	out := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- up(ctx, upOptions{listen: freeAddr(t), out: out, interval: 500 * time.Millisecond,
-			template: filepath.Join(root, "template.yaml"), stack: "firelane"}, stdout, logs)
-	}()
-	vars := map[string]string{}
-	for deadline := time.Now().Add(30 * time.Second); len(vars) < 3; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("up printed no URLs:\n%s\n%s", stdout.String(), logs.String())
-		}
-		for _, l := range strings.Split(stdout.String(), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok {
-				vars[k] = v
-			}
-		}
-	}
+	vars, logs, stop := startUp(t, upOptions{out: out, interval: 500 * time.Millisecond}, 30*time.Second)
 	good := samplePageView(t, root)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-1", "source": "/t", "type": good["type"]}
 	body, _ := json.Marshal([]any{good, bad})
@@ -183,8 +165,7 @@ func TestUpConsoleAPI(t *testing.T) {
 	if code := getJSON(t, api+"reset", nil); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET reset: got %d, want 405", code)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("up: %v\n%s", err, logs.String())
 	}
 	if strings.Contains(logs.String(), "kettle") {
@@ -479,31 +460,7 @@ func TestREADMEUpExample(t *testing.T) {
 // through GetRecords, and the lake is moto's S3.
 func TestUpAgainstMoto(t *testing.T) {
 	endpoint := moto.StartMoto(t)
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- up(ctx, upOptions{listen: freeAddr(t), endpoint: endpoint, interval: 500 * time.Millisecond,
-			template: filepath.Join(root, "template.yaml"), stack: "firelane"}, stdout, logs)
-	}()
-	vars := map[string]string{}
-	for deadline := time.Now().Add(60 * time.Second); len(vars) < 3; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("up: %v\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("up printed no URLs:\n%s", logs.String())
-		}
-		for _, l := range strings.Split(stdout.String(), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok {
-				vars[k] = v
-			}
-		}
-	}
+	vars, logs, stop := startUp(t, upOptions{endpoint: endpoint, interval: 500 * time.Millisecond}, 60*time.Second)
 	body := `{"specversion":"1.0","id":"moto-1","source":"/t","type":"com.acme.web.page_view","data":{"url":"https://shop.acme.test/cart","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}`
 	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], strings.NewReader(body))
 	req.Header.Set("x-api-key", vars["API_KEY"])
@@ -530,8 +487,7 @@ func TestUpAgainstMoto(t *testing.T) {
 		t.Fatalf("get s3://firelane-lake/%s: %v", key, err)
 	}
 	obj.Body.Close()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("up: %v\n%s", err, tail(logs.String(), 10))
 	}
 }
@@ -552,4 +508,48 @@ func samplePageView(t *testing.T, root string) map[string]any {
 		t.Fatalf("sample request body: %v", err)
 	}
 	return evs[0]
+}
+
+// startUp runs up in this process with o (listen, template and stack filled in when empty) and
+// waits up to wait for the URLs it prints on stdout. stop cancels it and returns up's error; a
+// test that does not call it has it called at cleanup.
+func startUp(t *testing.T, o upOptions, wait time.Duration) (vars map[string]string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	if o.listen == "" {
+		o.listen = freeAddr(t)
+	}
+	if o.template == "" {
+		o.template = filepath.Join(root, "template.yaml")
+	}
+	if o.stack == "" {
+		o.stack = "firelane"
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout := &syncBuffer{}
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- up(ctx, o, stdout, logs) }()
+	var once sync.Once
+	var upErr error
+	stop = func() error { once.Do(func() { cancel(); upErr = <-done }); return upErr }
+	t.Cleanup(func() { _ = stop() })
+	vars = map[string]string{}
+	for deadline := time.Now().Add(wait); len(vars) < 3; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("up: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up printed no URLs within %s:\n%s\n%s", wait, stdout.String(), logs.String())
+		}
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				vars[k] = v
+			}
+		}
+	}
+	return vars, logs, stop
 }
