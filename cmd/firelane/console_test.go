@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,19 +26,6 @@ func browserPath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no Chromium or Chrome on PATH: install it (apt-get install -y chromium chromium-driver, as .ci/run does) to run the console's browser test")
-}
-
-func postEvents(t *testing.T, vars map[string]string, evs ...any) {
-	t.Helper()
-	body, _ := json.Marshal(evs)
-	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], bytes.NewReader(body))
-	req.Header.Set("x-api-key", vars["API_KEY"])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
 }
 
 // TestConsoleInBrowser opens the console of a running up in headless Chromium: the rejected event

@@ -68,11 +68,6 @@ func TestRecoverDiscardedBatchOnAStack(t *testing.T) {
 			t.Errorf("the dry run sent %d records, want none", sent)
 		}
 	}
-	reg, err := openRegistry(schemaDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.deliver(t, m.chain(t, reg))
-	rows := m.rows(t)
+	rows := m.deliverRows(t, schemaDir)
 	checkDiscardedRows(t, rows)
 }

@@ -135,6 +135,18 @@ func (m *motoLake) deliver(t *testing.T, c *pipeline.Chain) {
 	}
 }
 
+// deliverRows delivers what the stream holds past the last delivery with a chain that validates
+// against the schemas in schemaDir, and returns the lake's rows by event id.
+func (m *motoLake) deliverRows(t *testing.T, schemaDir string) map[string][]map[string]any {
+	t.Helper()
+	reg, err := openRegistry(schemaDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.deliver(t, m.chain(t, reg))
+	return m.rows(t)
+}
+
 // streamRecord is one record of the stream and the shard that holds it.
 type streamRecord struct {
 	shard string
@@ -378,12 +390,7 @@ func testRecoverMotoLoop(t *testing.T, m *motoLake) {
 	}
 
 	// The stack carries the recovered events from the stream into the lake, with the new schema.
-	reg, err := openRegistry(schemaDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.deliver(t, m.chain(t, reg))
-	rows := m.rows(t)
+	rows := m.deliverRows(t, schemaDir)
 	for _, id := range []string{"rc-1", "rc-2", "rc-3"} {
 		if len(rows[id]) != 1 {
 			t.Errorf("event %s: got %d rows, want exactly 1", id, len(rows[id]))
@@ -607,12 +614,7 @@ func testRecoverMotoFaults(t *testing.T, m *motoLake) {
 	if s := summaryOf(again); !strings.Contains(s, "recovered 1, still failing 1, already recovered 2, already in the lake 0, duplicates 0, unsent 0") {
 		t.Errorf("second run: got %q, want the unsent event sent", s)
 	}
-	reg, err := openRegistry(schemaDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.deliver(t, m.chain(t, reg))
-	rows := m.rows(t)
+	rows := m.deliverRows(t, schemaDir)
 	for _, id := range []string{"rc-1", "rc-2", "rc-3"} {
 		if len(rows[id]) != 1 {
 			t.Errorf("event %s: got %d rows, want exactly 1", id, len(rows[id]))
@@ -721,12 +723,7 @@ func testOperationsRecoverCommands(t *testing.T, m *motoLake) {
 			}
 		})
 	}
-	reg, err := openRegistry(schemaDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.deliver(t, m.chain(t, reg))
-	rows := m.rows(t)
+	rows := m.deliverRows(t, schemaDir)
 	if len(rows["px-1"]) != 1 {
 		t.Fatalf("recovered failed record: got %d rows, want 1", len(rows["px-1"]))
 	}

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,18 +25,8 @@ func TestUpRIE(t *testing.T) {
 	vars, logs, stop := startUp(t, upOptions{out: out, interval: 500 * time.Millisecond, rie: true}, 5*time.Minute)
 	good := samplePageView(t, root)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-rie", "source": "/t", "type": good["type"]}
-	body, _ := json.Marshal([]any{good, bad})
-	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], bytes.NewReader(body))
-	req.Header.Set("x-api-key", vars["API_KEY"])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(answer), `"accepted":1`) || !strings.Contains(string(answer), `"rejected":1`) {
-		t.Fatalf("got %d %s, want one event accepted and one rejected", resp.StatusCode, answer)
+	if status, answer := postEvents(t, vars, good, bad); !strings.Contains(answer, `"accepted":1`) || !strings.Contains(answer, `"rejected":1`) {
+		t.Fatalf("got %d %s, want one event accepted and one rejected", status, answer)
 	}
 	var delivered struct{ Events []consoleItem }
 	for deadline := time.Now().Add(20 * time.Second); len(delivered.Events) == 0; time.Sleep(100 * time.Millisecond) {

@@ -85,16 +85,8 @@ func TestUpConsoleAPI(t *testing.T) {
 	vars, logs, stop := startUp(t, upOptions{out: out, interval: 500 * time.Millisecond}, 30*time.Second)
 	good := samplePageView(t, root)
 	bad := map[string]any{"specversion": "1.0", "id": "bad-1", "source": "/t", "type": good["type"]}
-	body, _ := json.Marshal([]any{good, bad})
 	start := time.Now().UTC()
-	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], bytes.NewReader(body))
-	req.Header.Set("x-api-key", vars["API_KEY"])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	postEvents(t, vars, good, bad)
 	api := vars["CONSOLE_API"]
 	var delivered struct{ Events []consoleItem }
 	for deadline := time.Now().Add(5 * time.Second); len(delivered.Events) == 0; time.Sleep(50 * time.Millisecond) {
@@ -462,16 +454,7 @@ func TestUpAgainstMoto(t *testing.T) {
 	endpoint := moto.StartMoto(t)
 	vars, logs, stop := startUp(t, upOptions{endpoint: endpoint, interval: 500 * time.Millisecond}, 60*time.Second)
 	body := `{"specversion":"1.0","id":"moto-1","source":"/t","type":"com.acme.web.page_view","data":{"url":"https://shop.acme.test/cart","session_id":"8f14e45f-ceea-467f-a0f8-7c2c3c1c2d3e"}}`
-	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], strings.NewReader(body))
-	req.Header.Set("x-api-key", vars["API_KEY"])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"accepted":1`) {
+	if _, b := postEvents(t, vars, json.RawMessage(body)); !strings.Contains(b, `"accepted":1`) {
 		t.Fatalf("got %s, want the event accepted", b)
 	}
 	var delivered struct{ Events []consoleItem }
@@ -552,4 +535,21 @@ func startUp(t *testing.T, o upOptions, wait time.Duration) (vars map[string]str
 		}
 	}
 	return vars, logs, stop
+}
+
+// postEvents sends evs as one JSON array to the events URL up printed, with its API key, and
+// returns the answer's status and body.
+func postEvents(t *testing.T, vars map[string]string, evs ...any) (int, string) {
+	t.Helper()
+	body, _ := json.Marshal(evs)
+	req, _ := http.NewRequest(http.MethodPost, vars["EVENTS_URL"], bytes.NewReader(body))
+	req.Header.Set("x-api-key", vars["API_KEY"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(answer)
 }
